@@ -1,0 +1,48 @@
+# kana-server: `make run` and `make test` work on a fresh clone (they create .venv and install what is missing).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 4000
+HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-fast check format lint types schema bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,postgres]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install kana-server with its development tools
+
+run: $(STAMP) ## Start the server on 127.0.0.1:4000 (SQLite file kana.db, demo data seeded)
+	$(BIN)/kana-server serve --host $(HOST) --port $(PORT) --seed demo
+
+check: $(STAMP) ## Format check, lint and type check
+	$(BIN)/ruff format --check kana_server tests bench
+	$(BIN)/ruff check kana_server tests bench
+	$(BIN)/mypy
+
+test: check ## Run the whole test suite (after `make check`)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## The suite without the slow stress tests
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+format: $(STAMP) ## Format the code
+	$(BIN)/ruff format kana_server tests bench
+	$(BIN)/ruff check --fix kana_server tests bench
+
+schema: $(STAMP) ## Regenerate schema.graphql from the code
+	$(BIN)/kana-server schema --output schema.graphql
+
+bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtualenv and local databases
+	rm -rf $(VENV) kana.db kana.db-wal kana.db-shm .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""`python -m kana_server` runs the command line."""
+
+from kana_server.cli import main
+
+main()

@@ -1,0 +1,59 @@
+"""The application factory: `create_app(settings)` is the only way to build the app (uvicorn --factory)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from kana_server.api.context import KanaContext
+from kana_server.api.http import KanaGraphQLView
+from kana_server.api.schema import admin_schema
+from kana_server.clock import Clock
+from kana_server.routes import control
+from kana_server.runtime import Runtime
+from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
+
+log = logging.getLogger("kana_server")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """Build the ASGI app: Admin API on /graphql, control plane on /_kana."""
+    settings = settings or Settings()
+    runtime = Runtime.create(settings, clock)
+
+    async def admin_context(context: KanaContext) -> None:
+        principal = await runtime.private_principal(context.request.headers.get("authorization"))
+        context.principal = principal
+        context._services = runtime.services(principal.project, context.trace)
+
+    ide_headers = (
+        {"Authorization": DEFAULT_PRIVATE_KEY} if settings.private_key == DEFAULT_PRIVATE_KEY else {}
+    )
+    admin = KanaGraphQLView(admin_schema(settings), settings, admin_context, ide_headers=ide_headers)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    app = Starlette(
+        routes=[
+            Route("/", home, methods=["GET"]),
+            Route("/graphql", admin, methods=["GET", "POST"]),
+            *control.routes(),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    return app

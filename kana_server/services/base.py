@@ -1,0 +1,83 @@
+"""What every service method gets: the repository, the project it acts for, its clock and a trace sink."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from kana_server.clock import Clock
+from kana_server.domain.errors import FeatureNotFound, UserNotFound
+from kana_server.domain.ids import check_id
+from kana_server.domain.model import Feature, Project
+from kana_server.store.catalog import CatalogSnapshot
+from kana_server.store.people import StoredUser
+from kana_server.store.repository import ProjectStore, Repository
+
+TraceSink = Callable[[str, dict[str, Any]], None]
+"""Receives decision traces (what was considered and why), e.g. for the request ledger."""
+
+
+def _no_trace(kind: str, data: dict[str, Any]) -> None:
+    """Default sink: traces are dropped."""
+
+
+@dataclass
+class RequestState:
+    """Shared by the services of one request: how many write transactions have committed."""
+
+    writes: int = 0
+
+
+@dataclass(frozen=True)
+class ServiceEnv:
+    """What every service of one request shares."""
+
+    repository: Repository
+    project: Project
+    clock: Clock  # the project's (virtual) clock: every rule reads it
+    real_clock: Clock  # wall-clock time, for things checked against it (token expiry)
+    trace: TraceSink = _no_trace
+    state: RequestState = field(default_factory=RequestState)
+
+
+class ProjectService:
+    """Base of the services: one project, one clock, one repository."""
+
+    def __init__(self, env: ServiceEnv) -> None:
+        self.env = env
+        self.repository = env.repository
+        self.project = env.project
+        self.clock = env.clock
+        self.trace = env.trace
+        self.state = env.state
+
+    def reading(self) -> AbstractAsyncContextManager[ProjectStore]:
+        """A read transaction for this project."""
+        return self.repository.reading(self.project)
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[ProjectStore]:
+        """A write transaction for this project (counted, so request-level caches know to refresh)."""
+        async with self.repository.writing(self.project) as store:
+            yield store
+        self.state.writes += 1
+
+
+async def require_user(store: ProjectStore, user_id: str, *, lock: bool = False) -> StoredUser:
+    """The user, or UserNotFoundError."""
+    check_id("User", user_id)
+    found = await store.get_user(user_id, lock=lock)
+    if found is None:
+        raise UserNotFound(user_id)
+    return found
+
+
+def require_feature(snapshot: CatalogSnapshot, feature_id: str) -> Feature:
+    """The feature, or FeatureNotFoundError."""
+    check_id("Feature", feature_id)
+    feature = snapshot.catalog.features.get(feature_id)
+    if feature is None:
+        raise FeatureNotFound(feature_id)
+    return feature

@@ -1,0 +1,223 @@
+"""SQLModel tables. Every project-scoped table carries `project_id`; entities have an integer `pk`
+(creation order, stable under renames) beside the Kana `id` the customer chose."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC instants as naive timestamps on every dialect and returns them timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Aware → naive UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Naive UTC → aware."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _json() -> Any:
+    return Field(default=None, sa_type=JSON(none_as_null=True))
+
+
+def _utc(nullable: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable)
+
+
+def _project_fk() -> Any:
+    return Field(sa_column_args=[ForeignKey("projects.id", ondelete="CASCADE")], index=False)
+
+
+class ProjectRow(SQLModel, table=True):
+    """A tenant: one private key, one public key, its own data and virtual clock."""
+
+    __tablename__ = "projects"
+    id: int | None = Field(default=None, primary_key=True)
+    private_key: str = Field(max_length=255, unique=True)
+    public_key: str = Field(max_length=255, unique=True)
+    name: str = Field(max_length=255)
+    token_secret: str = Field(max_length=128)
+    catalog_version: int = Field(default=0, sa_type=BigInteger)
+    subscription_seq: int = Field(default=0, sa_type=BigInteger)
+    clock_offset_ms: int = Field(default=0, sa_type=BigInteger)
+    clock_frozen_at: datetime | None = _utc(nullable=True)
+    seed_digest: str | None = Field(default=None, max_length=128)
+    created_at: datetime = _utc()
+
+
+class FeatureRow(SQLModel, table=True):
+    """A feature (binary or consumable)."""
+
+    __tablename__ = "features"
+    __table_args__ = (UniqueConstraint("project_id", "id"),)
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    id: str = Field(max_length=255)
+    name: str
+    type: str = Field(max_length=16)
+    unit_label: str | None = None
+    unit_label_plural: str | None = None
+    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON(none_as_null=True)))
+    created_at: datetime = _utc()
+
+
+class PackageRow(SQLModel, table=True):
+    """A package: a base plan ("tier") or an add-on."""
+
+    __tablename__ = "packages"
+    __table_args__ = (UniqueConstraint("project_id", "id"),)
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    id: str = Field(max_length=255)
+    name: str
+    is_addon: bool = False
+    status: str = Field(max_length=16)
+    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON(none_as_null=True)))
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class PackageFeatureRow(SQLModel, table=True):
+    """A feature's entitlement inside one package."""
+
+    __tablename__ = "package_features"
+    package_pk: int = Field(sa_column_args=[ForeignKey("packages.pk", ondelete="CASCADE")], primary_key=True)
+    feature_pk: int = Field(sa_column_args=[ForeignKey("features.pk")], primary_key=True)
+    project_id: int = _project_fk()
+    limit: int | None = Field(default=None, sa_type=BigInteger)
+    reset_period: str | None = Field(default=None, max_length=8)
+    overage_enabled: bool = False
+    position: int = 0
+
+
+class PackagePriceRow(SQLModel, table=True):
+    """A price of a package at the billing provider."""
+
+    __tablename__ = "package_prices"
+    package_pk: int = Field(sa_column_args=[ForeignKey("packages.pk", ondelete="CASCADE")], primary_key=True)
+    id: str = Field(max_length=255, primary_key=True)
+    project_id: int = _project_fk()
+    provider: str
+    amount: int = Field(sa_type=BigInteger)
+    display_amount: str
+    currency: str
+    interval: str | None = None
+    position: int = 0
+
+
+class AddonBaseRow(SQLModel, table=True):
+    """An add-on limited to certain base packages (none listed: any base)."""
+
+    __tablename__ = "addon_bases"
+    addon_pk: int = Field(sa_column_args=[ForeignKey("packages.pk", ondelete="CASCADE")], primary_key=True)
+    base_pk: int = Field(sa_column_args=[ForeignKey("packages.pk", ondelete="CASCADE")], primary_key=True)
+    project_id: int = _project_fk()
+
+
+class BillingTemplateRow(SQLModel, table=True):
+    """A billing template: a package sold at one of its prices."""
+
+    __tablename__ = "billing_templates"
+    __table_args__ = (UniqueConstraint("project_id", "id"),)
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    id: str = Field(max_length=255)
+    package_pk: int = Field(sa_column_args=[ForeignKey("packages.pk", ondelete="CASCADE")])
+    price_id: str | None = None
+
+
+class UserRow(SQLModel, table=True):
+    """An end user of the customer's product."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("project_id", "id"),)
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    id: str = Field(max_length=255)
+    billing_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON(none_as_null=True)))
+    created_at: datetime = _utc()
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A user's subscription to a package; `started_at` anchors its reset periods."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("project_id", "id"), Index("ix_subscriptions_user", "user_pk"))
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    id: str = Field(max_length=32)
+    user_pk: int = Field(sa_column_args=[ForeignKey("users.pk", ondelete="CASCADE")])
+    package_pk: int = Field(sa_column_args=[ForeignKey("packages.pk")])
+    status: str = Field(max_length=24)
+    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON(none_as_null=True)))
+    started_at: datetime = _utc()
+    status_changed_at: datetime = _utc()
+
+
+class UsageCounterRow(SQLModel, table=True):
+    """The running total of one period: updated atomically with each event, so reads never sum events."""
+
+    __tablename__ = "usage_counters"
+    user_pk: int = Field(sa_column_args=[ForeignKey("users.pk", ondelete="CASCADE")], primary_key=True)
+    feature_pk: int = Field(sa_column_args=[ForeignKey("features.pk")], primary_key=True)
+    subscription_pk: int = Field(
+        sa_column_args=[ForeignKey("subscriptions.pk", ondelete="CASCADE")], primary_key=True
+    )
+    period_index: int = Field(primary_key=True, sa_type=Integer)
+    project_id: int = _project_fk()
+    used: int = Field(default=0, sa_type=BigInteger)
+
+
+class UsageEventRow(SQLModel, table=True):
+    """One recorded usage event (append-only)."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        Index("ix_usage_events_period", "subscription_pk", "feature_pk", "period_index", "pk"),
+        Index("ix_usage_events_project", "project_id", "pk"),
+    )
+    pk: int | None = Field(
+        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer, "sqlite")
+    )
+    project_id: int = _project_fk()
+    user_pk: int = Field(sa_column_args=[ForeignKey("users.pk", ondelete="CASCADE")])
+    feature_pk: int = Field(sa_column_args=[ForeignKey("features.pk")])
+    subscription_pk: int = Field(sa_column_args=[ForeignKey("subscriptions.pk", ondelete="CASCADE")])
+    period_index: int
+    action: str = Field(max_length=8)
+    delta: int = Field(sa_type=BigInteger)
+    used_after: int = Field(sa_type=BigInteger)
+    recorded_at: datetime = _utc()
+
+
+PROJECT_TABLES: tuple[type[SQLModel], ...] = (
+    UsageEventRow,
+    UsageCounterRow,
+    SubscriptionRow,
+    BillingTemplateRow,
+    AddonBaseRow,
+    PackagePriceRow,
+    PackageFeatureRow,
+    PackageRow,
+    FeatureRow,
+    UserRow,
+)
+"""Every project-scoped table, children first: a project reset empties exactly these (test-checked)."""

@@ -1,0 +1,187 @@
+"""The repository: projects, and a project-scoped store per transaction. The only door to SQL."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kana_server.domain.clock import ClockState, offset_ms
+from kana_server.domain.model import Project
+from kana_server.store.catalog import CatalogSnapshot, CatalogStore
+from kana_server.store.database import Database
+from kana_server.store.models import PROJECT_TABLES
+from kana_server.store.people import PeopleStore
+from kana_server.store.scoped import PROJECTS, dialect_insert, table
+from kana_server.store.usage import UsageStore
+
+
+def _project(row: Row[Any]) -> Project:
+    return Project(
+        id=row.id,
+        private_key=row.private_key,
+        public_key=row.public_key,
+        name=row.name,
+        token_secret=row.token_secret,
+        catalog_version=row.catalog_version,
+        clock_offset_ms=row.clock_offset_ms,
+        clock_frozen_at=row.clock_frozen_at,
+        seed_digest=row.seed_digest,
+    )
+
+
+class CatalogCache:
+    """Catalog snapshots per project, keyed by the project's catalog version (bounded, LRU)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[int, CatalogSnapshot] = OrderedDict()
+
+    def get(self, project_id: int, version: int) -> CatalogSnapshot | None:
+        """The cached snapshot if it is at that version."""
+        entry = self._entries.get(project_id)
+        if entry is None or entry.version != version:
+            return None
+        self._entries.move_to_end(project_id)
+        return entry
+
+    def put(self, project_id: int, snapshot: CatalogSnapshot) -> None:
+        """Remember a committed snapshot."""
+        self._entries[project_id] = snapshot
+        self._entries.move_to_end(project_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def forget(self, project_id: int) -> None:
+        """Drop a project's snapshot."""
+        self._entries.pop(project_id, None)
+
+
+class ProjectStore(CatalogStore, PeopleStore, UsageStore):
+    """Everything one transaction may read or write for one project."""
+
+    def __init__(
+        self, conn: AsyncConnection, project: Project, dialect: str, cache: CatalogCache, *, writing: bool
+    ) -> None:
+        super().__init__(conn, project.id, dialect)
+        self.project = project
+        self._cache = cache
+        self._writing = writing
+        self._catalog_written = False
+        self._snapshot: CatalogSnapshot | None = None
+
+    async def bump_catalog_version(self) -> None:
+        """Mark the catalog changed; this transaction's later reads see its own changes."""
+        await super().bump_catalog_version()
+        self._catalog_written = True
+        self._snapshot = None
+
+    async def snapshot(self) -> CatalogSnapshot:
+        """The catalog as this transaction sees it (from the cache when the version matches)."""
+        if self._snapshot is not None:
+            return self._snapshot
+        version = await self.catalog_version()
+        cached = None if self._catalog_written else self._cache.get(self.project_id, version)
+        if cached is None:
+            cached = await self.load_catalog(version)
+            if not self._catalog_written:
+                self._cache.put(self.project_id, cached)
+        self._snapshot = cached
+        return cached
+
+    async def clock(self) -> ClockState:
+        """The project's virtual clock as stored now (read inside the transaction, so moves serialise)."""
+        row = (
+            await self.conn.execute(
+                select(PROJECTS.c.clock_offset_ms, PROJECTS.c.clock_frozen_at)
+                .where(PROJECTS.c.id == self.project_id)
+                .with_for_update()
+            )
+        ).one()
+        return ClockState(offset=timedelta(milliseconds=row.clock_offset_ms), frozen_at=row.clock_frozen_at)
+
+    async def set_clock(self, state: ClockState) -> None:
+        """Store the project's virtual clock."""
+        await self.conn.execute(
+            update(PROJECTS)
+            .where(PROJECTS.c.id == self.project_id)
+            .values(clock_offset_ms=offset_ms(state), clock_frozen_at=state.frozen_at)
+        )
+
+    async def set_seed_digest(self, digest: str | None) -> None:
+        """Remember which seed file was applied (so a restart with the same seed changes nothing)."""
+        await self.conn.execute(
+            update(PROJECTS).where(PROJECTS.c.id == self.project_id).values(seed_digest=digest)
+        )
+
+    async def reset(self) -> None:
+        """Delete all of the project's data (every table of the registry) and reset its counters."""
+        for model in PROJECT_TABLES:
+            target = table(model)
+            await self.conn.execute(delete(target).where(target.c.project_id == self.project_id))
+        await self.conn.execute(
+            update(PROJECTS)
+            .where(PROJECTS.c.id == self.project_id)
+            .values(subscription_seq=0, seed_digest=None, clock_offset_ms=0, clock_frozen_at=None)
+        )
+        await self.bump_catalog_version()
+
+
+class Repository:
+    """Projects, and transactions scoped to one project."""
+
+    def __init__(self, db: Database, catalog_cache_size: int = 256) -> None:
+        self.db = db
+        self.catalogs = CatalogCache(catalog_cache_size)
+
+    async def _project_where(self, condition: Any) -> Project | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(PROJECTS).where(condition))).first()
+        return None if row is None else _project(row)
+
+    async def project_by_private_key(self, key: str) -> Project | None:
+        """The project a private key belongs to."""
+        return await self._project_where(PROJECTS.c.private_key == key)
+
+    async def project_by_public_key(self, key: str) -> Project | None:
+        """The project a public key belongs to."""
+        return await self._project_where(PROJECTS.c.public_key == key)
+
+    async def project_by_id(self, project_id: int) -> Project | None:
+        """A project by its internal id (user tokens carry it)."""
+        return await self._project_where(PROJECTS.c.id == project_id)
+
+    async def ensure_project(
+        self, private_key: str, public_key: str, name: str, token_secret: str, now: datetime
+    ) -> Project:
+        """The project of a private key, created on first use (concurrent first uses create it once)."""
+        async with self.db.write() as conn:
+            statement = dialect_insert(self.db.dialect, PROJECTS)
+            await conn.execute(
+                statement.values(
+                    private_key=private_key,
+                    public_key=public_key,
+                    name=name,
+                    token_secret=token_secret,
+                    created_at=now,
+                ).on_conflict_do_nothing()
+            )
+            row = (await conn.execute(select(PROJECTS).where(PROJECTS.c.private_key == private_key))).one()
+        return _project(row)
+
+    @asynccontextmanager
+    async def reading(self, project: Project) -> AsyncIterator[ProjectStore]:
+        """A read-only transaction for one project."""
+        async with self.db.read() as conn:
+            yield ProjectStore(conn, project, self.db.dialect, self.catalogs, writing=False)
+
+    @asynccontextmanager
+    async def writing(self, project: Project) -> AsyncIterator[ProjectStore]:
+        """One write transaction for one project: all of it commits, or none of it."""
+        async with self.db.write() as conn:
+            yield ProjectStore(conn, project, self.db.dialect, self.catalogs, writing=True)

@@ -1,0 +1,50 @@
+"""The base of every project-scoped store: one connection (one transaction) and one project."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel
+
+from kana_server.store import models
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+PROJECTS = table(models.ProjectRow)
+FEATURES = table(models.FeatureRow)
+PACKAGES = table(models.PackageRow)
+PACKAGE_FEATURES = table(models.PackageFeatureRow)
+PACKAGE_PRICES = table(models.PackagePriceRow)
+ADDON_BASES = table(models.AddonBaseRow)
+BILLING_TEMPLATES = table(models.BillingTemplateRow)
+USERS = table(models.UserRow)
+SUBSCRIPTIONS = table(models.SubscriptionRow)
+USAGE_COUNTERS = table(models.UsageCounterRow)
+USAGE_EVENTS = table(models.UsageEventRow)
+
+
+def dialect_insert(dialect: str, target: Table) -> Any:
+    """The dialect's INSERT that supports ON CONFLICT (the one place SQL differs by dialect)."""
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    return sqlite.insert(target)
+
+
+class Scoped:
+    """A transaction's connection bound to one project."""
+
+    def __init__(self, conn: AsyncConnection, project_id: int, dialect: str) -> None:
+        self.conn = conn
+        self.project_id = project_id
+        self.dialect = dialect
+
+    def upsert(self, target: Table) -> Any:
+        """An INSERT that supports ON CONFLICT on this dialect."""
+        return dialect_insert(self.dialect, target)
