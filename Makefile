@@ -18,6 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,postgres]"
 	@touch $(STAMP)
 
+CHROMIUM := /usr/bin/chromium
+
+# Browser tests drive Debian's Chromium through Playwright (no browser download): install it if missing.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Chromium is missing and apt-get is not available: install chromium"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 install: $(STAMP) ## Create .venv and install kana-server with its development tools
 
 run: $(STAMP) ## Start the server on 127.0.0.1:4000 (SQLite file kana.db, demo data seeded)
@@ -28,7 +35,7 @@ check: $(STAMP) ## Format check, lint and type check
 	$(BIN)/ruff check kana_server tests bench
 	$(BIN)/mypy
 
-test: check ## Run the whole test suite (after `make check`)
+test: check $(CHROMIUM) ## Run the whole test suite (after `make check`)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## The suite without the slow stress tests

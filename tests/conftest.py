@@ -15,6 +15,8 @@ from kana_server.settings import Settings
 from kana_server.testing.server import ThreadedServer
 from tests.kana import Api, random_key
 
+pytest_plugins = ["tests.browser"]
+
 SERVER_MODE = os.environ.get("KANA_TEST_SERVER", "") not in ("", "0", "false")
 
 
