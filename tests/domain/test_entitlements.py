@@ -28,7 +28,7 @@ ADDON = package("addon", calls(5000), addon=True)
 CATALOG = catalog(BASIC, PRO, UNLIMITED, ADDON)
 
 
-def winner_of(*subs):  # type: ignore[no-untyped-def]
+def winner_of(*subs):
     return choose_winner(grants_for("calls", list(subs), CATALOG))
 
 

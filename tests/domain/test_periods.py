@@ -11,8 +11,8 @@ from kana_server.domain.model import ResetPeriod
 from kana_server.domain.periods import add_months, period_index, period_start, window, window_at
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_month_end_is_clamped_from_the_original_anchor_and_never_drifts() -> None:

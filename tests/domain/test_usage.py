@@ -78,7 +78,7 @@ DAILY = package("daily", calls(5, ResetPeriod.DAY))
 CATALOG = catalog(MONTHLY, BIGGER, DAILY, package("flags", FLAG))
 
 
-def report_at(now, subs, counters):  # type: ignore[no-untyped-def]
+def report_at(now, subs, counters):
     winner = choose_winner(grants_for("calls", subs, CATALOG))
     return usage_report(FEATURES["calls"], winner, subs, CATALOG, counters, now)
 

@@ -235,14 +235,10 @@ class EntitlementMachine(RuleBasedStateMachine):
                 self.fresh_services().usage.record_usage(user, feature, delta, UsageAction(action))
             )
         except InvalidInput:
-            assert (
-                (action == "SET"
-                and delta < 0)
-                or (
-                    winner is not None
-                    and feature == "calls"
-                    and self.model.used_in(winner.id, self.model.period(winner)) + delta < 0
-                )
+            assert (action == "SET" and delta < 0) or (
+                winner is not None
+                and feature == "calls"
+                and self.model.used_in(winner.id, self.model.period(winner)) + delta < 0
             )
             return
         if winner is None or feature == "flag":
