@@ -45,8 +45,9 @@ format: $(STAMP) ## Format the code
 	$(BIN)/ruff format kana_server tests bench
 	$(BIN)/ruff check --fix kana_server tests bench
 
-schema: $(STAMP) ## Regenerate schema.graphql from the code
+schema: $(STAMP) ## Regenerate schema.graphql and schema.client.graphql from the code
 	$(BIN)/kana-server schema --output schema.graphql
+	$(BIN)/kana-server schema --client --output schema.client.graphql
 
 bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
 	$(BIN)/python -m bench

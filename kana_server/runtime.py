@@ -95,6 +95,10 @@ class Runtime:
         """Who a private key belongs to."""
         return await self.authenticator.private(authorization, self.clock.now())
 
+    async def client_principal(self, authorization: str | None, user_id: str | None) -> Principal:
+        """Who a client API call speaks for: public key + X-User-ID, or a user token."""
+        return await self.authenticator.public(authorization, user_id, self.clock.now())
+
     async def services_for_private_key(self, authorization: str | None) -> Services:
         """The services of the project a private key belongs to."""
         return self.services((await self.private_principal(authorization)).project)

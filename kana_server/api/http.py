@@ -64,6 +64,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         build_context: ContextBuilder,
         *,
         ide_headers: dict[str, str],
+        example_query: str = EXAMPLE_QUERY,
     ) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True
@@ -71,6 +72,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         self.settings = settings
         self.build_context = build_context
         self.ide_headers = ide_headers
+        self.example_query = example_query
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> KanaContext:
         """Authenticate the request; failures are kept and reported when an operation runs."""
@@ -129,5 +131,5 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         )
         start = html.index("const EXAMPLE_QUERY = `")
         end = html.index("`;", start)
-        html = html[:start] + "const EXAMPLE_QUERY = " + json.dumps(EXAMPLE_QUERY) + html[end + 1 :]
+        html = html[:start] + "const EXAMPLE_QUERY = " + json.dumps(self.example_query) + html[end + 1 :]
         return HTMLResponse(html)
