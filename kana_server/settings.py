@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, HttpUrl, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PRIVATE_KEY = "prv_test_kana_server_local"
@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     project_name: str = Field("kana-server local", description="The default project's name (Kana's 'app').")
     token_ttl_seconds: int = Field(
         30 * 24 * 3600, gt=0, description="Lifetime of user tokens (Kana: 30 days)."
+    )
+    checkout_ttl_seconds: int = Field(
+        24 * 3600,
+        gt=0,
+        description="Lifetime of subscription links (checkout sessions), on the project's clock.",
+    )
+    public_url: HttpUrl | None = Field(
+        None,
+        description="Base URL browsers reach this server at, for subscription links (default: request's).",
     )
     workers: int = Field(1, ge=1, description="Worker processes.")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
