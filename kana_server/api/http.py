@@ -11,14 +11,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.types import QueryParams
 from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from kana_server.api.context import KanaContext
@@ -86,6 +87,25 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         except Unauthenticated as error:
             context.auth_error = error
         return context
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: KanaContext,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """As Strawberry, but a mutation sent with GET is 405 (GraphQL over HTTP; D22)."""
+        try:
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        except HTTPException as exc:
+            if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, "Mutations are not allowed with GET; send them with POST.") from exc
+            raise
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson, and `variables` given as a string decoded too."""
