@@ -66,8 +66,10 @@ class Runtime:
         return cls(settings, db, repository, Authenticator(settings, repository), clock or SystemClock())
 
     async def start(self) -> None:
-        """Create the schema, the default project, and apply the startup seed."""
-        await self.db.create_schema()
+        """Migrate the schema, create the default project, and apply the startup seed."""
+        before, after = await self.db.migrate()
+        if before != after:
+            log.info("database schema migrated: %s -> %s", before.describe(), after.describe())
         self.default_project = await self.authenticator.ensure_default_project(self.clock.now())
         path = self.settings.seed_path()
         if path is not None:
