@@ -40,6 +40,17 @@ def load_config_text(text: str, source: str) -> KanaConfig:
         raise InvalidInput(f"{source}: {problems}") from exc
 
 
+def open_database(settings: Settings) -> Database:
+    """The database the settings name (engines only: no connection is made yet)."""
+    return Database(
+        DatabaseOptions(
+            url=settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_size=settings.db_pool_size,
+        )
+    )
+
+
 @dataclass
 class Runtime:
     """Everything a request handler needs that outlives the request."""
@@ -55,13 +66,7 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         """Open the database engines (no connection is made until start)."""
-        db = Database(
-            DatabaseOptions(
-                url=settings.database_url,
-                sqlite_synchronous=settings.sqlite_synchronous,
-                pool_size=settings.db_pool_size,
-            )
-        )
+        db = open_database(settings)
         repository = Repository(db)
         return cls(settings, db, repository, Authenticator(settings, repository), clock or SystemClock())
 

@@ -28,6 +28,7 @@ class UserService(ProjectService):
         """Create a user; its id must be new."""
         check_id("User", user.id)
         async with self.writing() as store:
+            await store.lock_project()
             if await store.get_user(user.id) is not None:
                 raise Conflict(f'User "{user.id}" already exists')
             await store.insert_user(user, self.clock.now())
@@ -40,6 +41,8 @@ class UserService(ProjectService):
         check_id("User", new_id)
         async with self.writing() as store:
             stored = await require_user(store, user_id, lock=True)
+            if new_id != user_id:
+                await store.lock_project()  # after the user's row, in the order subscribe takes them
             if new_id != user_id and await store.get_user(new_id) is not None:
                 raise InvalidInput(f'Cannot rename user "{user_id}" to "{new_id}": that id is taken')
             current = stored.user

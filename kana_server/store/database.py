@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from kana_server.domain.errors import InvalidInput
 from kana_server.store import schema
 from kana_server.store.schema import SchemaState
 
@@ -49,6 +50,30 @@ def _sqlite_pragmas(engine: AsyncEngine, options: DatabaseOptions, *, memory: bo
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
+
+
+NUL_MESSAGE = "Text must not contain the NUL character (U+0000)"
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul(engine: AsyncEngine) -> None:
+    """D65: PostgreSQL cannot store U+0000 in text; every dialect refuses it (BAD_USER_INPUT), checked on
+    the parameters of each statement, so no column of any table can be forgotten. JSON is bound as its
+    text, where U+0000 is the escape `\\u0000`: metadata may hold it."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_: Any) -> None:
+        if _contains_nul(parameters):
+            raise InvalidInput(NUL_MESSAGE)
 
 
 class Database:
@@ -96,6 +121,9 @@ class Database:
             self.reader = self.writer.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
+        _refuse_nul(self.writer)
+        if self.reader.pool is not self.writer.pool:
+            _refuse_nul(self.reader)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

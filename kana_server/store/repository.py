@@ -94,13 +94,22 @@ class ProjectStore(CatalogStore, PeopleStore, UsageStore):
         self._snapshot = cached
         return cached
 
+    async def lock_project(self) -> None:
+        """Hold the project's row until the transaction ends: writes that check that an id is free, or
+        read the catalog to rewrite it, then run one at a time per project on every database (D64).
+        (SQLite runs every write alone anyway; PostgreSQL's READ COMMITTED would let two such checks
+        pass together.) `FOR NO KEY UPDATE` leaves inserts that reference the project free to run."""
+        await self.conn.execute(
+            select(PROJECTS.c.id).where(PROJECTS.c.id == self.project_id).with_for_update(key_share=True)
+        )
+
     async def clock(self) -> ClockState:
         """The project's virtual clock as stored now (read inside the transaction, so moves serialise)."""
         row = (
             await self.conn.execute(
                 select(PROJECTS.c.clock_offset_ms, PROJECTS.c.clock_frozen_at)
                 .where(PROJECTS.c.id == self.project_id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
         ).one()
         return ClockState(offset=timedelta(milliseconds=row.clock_offset_ms), frozen_at=row.clock_frozen_at)
