@@ -148,10 +148,10 @@ def context_options(dialect_name: str) -> dict[str, Any]:
     }
 
 
-def differences(connection: Connection) -> list[Any]:
+def differences(connection: Connection, metadata: MetaData = METADATA) -> list[Any]:
     """What autogenerate would change to make the database match the models ([] when in step)."""
     context = MigrationContext.configure(connection, opts=context_options(connection.dialect.name))
-    return list(compare_metadata(context, METADATA))
+    return list(compare_metadata(context, metadata))
 
 
 def render_item(kind: str, item: Any, context: AutogenContext) -> str | bool:
