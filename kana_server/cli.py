@@ -120,7 +120,9 @@ def serve(
         raise typer.Exit(2)
     # Migrate before any worker starts, so that a schema this version cannot use stops here with
     # one clear message (each worker's start checks again and finds nothing to do).
-    run_migrations(settings)
+    before, after = run_migrations(settings)
+    if before != after:
+        console.print(f"database schema migrated from {before.describe()} to {after.describe()}")
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,

@@ -82,6 +82,11 @@ def head_revision() -> str:
     return head
 
 
+def next_revision() -> str:
+    """The id of the next migration to write: the newest one's number plus one (`0002`)."""
+    return f"{int(head_revision()) + 1:04d}"
+
+
 def state(connection: Connection) -> SchemaState:
     """The schema's revision(s) as recorded in the database."""
     current = MigrationContext.configure(connection).get_current_heads()

@@ -4,17 +4,22 @@ schemas they cannot use, and a failed one changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, MetaData, String, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from kana_server.app import create_app
+from kana_server.settings import Settings
 from kana_server.store import schema
 from kana_server.store.database import Database, DatabaseOptions
+from tests.kana import Api, random_key
 
 T = TypeVar("T")
 
@@ -47,9 +52,9 @@ async def test_the_drift_check_notices_a_column_missing_from_the_migrations(db: 
     changed = MetaData(naming_convention=schema.METADATA.naming_convention)
     for table in schema.METADATA.sorted_tables:
         table.to_metadata(changed)
-    changed.tables["users"].append_column(Column("nickname", String(40)))
+    changed.tables["users"].append_column(Column("drift_probe", String(40)))
     diff = await on_connection(db, lambda conn: schema.differences(conn, changed))
-    assert [(op[0], op[2], op[3].name) for op in diff] == [("add_column", "users", "nickname")]
+    assert [(op[0], op[2], op[3].name) for op in diff] == [("add_column", "users", "drift_probe")]
 
 
 async def test_a_new_database_is_migrated_to_the_newest_revision(db: Database) -> None:
@@ -78,6 +83,62 @@ async def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(d
     assert before.current == ()
     assert after.up_to_date
     assert await on_connection(db, schema.differences) == []
+
+
+RECREATE_USERS = '''"""Test migration: rebuild the users table the way SQLite's batch mode alters it."""
+
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users", recreate="always"):
+        pass
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+async def test_a_sqlite_migration_that_rebuilds_a_table_keeps_the_rows_referring_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kana.db'}"
+    app = create_app(Settings(database_url=url))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kana.test") as http,
+    ):
+        api = Api(http, random_key())
+        await api.load("catalog.yaml")
+        await api.create_user("u1")
+        await api.subscribe("u1", "pro")
+        await api.record("u1", "seats", 5)
+    migrations = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    head = schema.head_revision()
+    (migrations / "versions" / "9000_rebuild_users.py").write_text(
+        RECREATE_USERS.format(revision="9000", down=head), encoding="utf-8"
+    )
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
+    db = Database(DatabaseOptions(url=url))
+    try:
+        before, after = await db.migrate()
+        assert (before.current, after.current) == ((head,), ("9000",))
+        async with db.write() as conn:
+            counts = {
+                table: (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+                for table in ("users", "subscriptions", "usage_counters", "usage_events")
+            }
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar_one() == 1
+    finally:
+        await db.close()
+    assert counts == {"users": 1, "subscriptions": 1, "usage_counters": 1, "usage_events": 1}
 
 
 async def test_processes_starting_together_migrate_once(make_database: Callable[[], str]) -> None:
@@ -142,7 +203,8 @@ def test_the_sql_of_the_migrations_can_be_printed_for_each_dialect(url: str, dia
     sql = schema.upgrade_sql(url)
     assert "CREATE TABLE usage_events" in sql
     assert dialect_sql in sql
-    assert f"INSERT INTO alembic_version (version_num) VALUES ('{schema.head_revision()}')" in sql
+    assert "Running upgrade  -> 0001" in sql
+    assert f"-> {schema.head_revision()}" in sql
 
 
 def test_migrations_form_one_numbered_chain_and_each_can_be_reverted() -> None:
