@@ -138,7 +138,7 @@ class Database:
             yield conn
 
     async def migrate(self) -> tuple[SchemaState, SchemaState]:
-        """Bring the schema to the newest migration (D60); returns the state before and after.
+        """Bring the schema to the newest migration (D66); returns the state before and after.
 
         One transaction, so a failed migration changes nothing. Processes starting together migrate
         once: PostgreSQL holds an advisory lock, SQLite's BEGIN IMMEDIATE takes the write lock. SQLite's

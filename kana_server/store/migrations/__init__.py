@@ -1,1 +1,1 @@
-"""Alembic migrations of kana-server's database (D60): env.py, and one file per revision in versions/."""
+"""Alembic migrations of kana-server's database: env.py, and one file per revision in versions/."""
