@@ -18,6 +18,7 @@ class SubscriptionService(ProjectService):
             check_id("Package", package_id)
         now = self.clock.now()
         async with self.writing() as store:
+            await store.lock_project()
             stored_user = await require_user(store, user_id, lock=True)
             snapshot = await store.snapshot()
             held = [s.subscription for s in await store.subscriptions_of(stored_user.pk)]

@@ -40,9 +40,9 @@ class UserService(ProjectService):
         """Update a user; a different `input.id` renames it, and its subscriptions and usage follow (D18)."""
         check_id("User", new_id)
         async with self.writing() as store:
-            stored = await require_user(store, user_id, lock=True)
             if new_id != user_id:
-                await store.lock_project()  # after the user's row, in the order subscribe takes them
+                await store.lock_project()
+            stored = await require_user(store, user_id, lock=True)
             if new_id != user_id and await store.get_user(new_id) is not None:
                 raise InvalidInput(f'Cannot rename user "{user_id}" to "{new_id}": that id is taken')
             current = stored.user

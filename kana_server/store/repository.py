@@ -95,10 +95,11 @@ class ProjectStore(CatalogStore, PeopleStore, UsageStore):
         return cached
 
     async def lock_project(self) -> None:
-        """Hold the project's row until the transaction ends: writes that check that an id is free, or
-        read the catalog to rewrite it, then run one at a time per project on every database (D64).
-        (SQLite runs every write alone anyway; PostgreSQL's READ COMMITTED would let two such checks
-        pass together.) `FOR NO KEY UPDATE` leaves inserts that reference the project free to run."""
+        """Hold the project's row until the transaction ends (D64): writes that check that an id is
+        free, rewrite the catalog, subscribe or reset call it first, before locking any other row, so
+        they run one at a time per project on every database and always lock in one order (project,
+        user, counter). SQLite runs every write alone anyway; PostgreSQL's READ COMMITTED would let two
+        such checks pass together. `FOR NO KEY UPDATE` leaves inserts that reference the project free."""
         await self.conn.execute(
             select(PROJECTS.c.id).where(PROJECTS.c.id == self.project_id).with_for_update(key_share=True)
         )
