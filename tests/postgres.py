@@ -78,7 +78,7 @@ class PostgresServer:
         """Why the server cannot be used (None when it can)."""
         try:
             run_async(lambda: self._execute("SELECT 1"))
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             return f"PostgreSQL at {self.base.render_as_string()} is not reachable: {exc!r}"
         return None
 
