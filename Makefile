@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 CODE := kana_server tests $(wildcard bench)
 
-.PHONY: help install run test test-fast check format lint types schema bench clean
+.PHONY: help install run test test-fast check format lint types schema migration bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,14 @@ format: $(STAMP) ## Format the code
 schema: $(STAMP) ## Regenerate schema.graphql and schema.client.graphql from the code
 	$(BIN)/kana-server schema --output schema.graphql
 	$(BIN)/kana-server schema --client --output schema.client.graphql
+
+migration: $(STAMP) ## Write the next migration from the models: make migration NAME="add snapshots"
+	@test -n "$(NAME)" || { echo 'usage: make migration NAME="what it changes"'; exit 2; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && url="sqlite+aiosqlite:///$$tmp/head.db" && \
+	  $(BIN)/kana-server migrate --database "$$url" >/dev/null && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/alembic -c kana_server/store/migrations/alembic.ini \
+	    -x url="$$url" revision --autogenerate -m "$(NAME)" \
+	    --rev-id "$$($(BIN)/python -c 'from kana_server.store.schema import next_revision; print(next_revision())')"
 
 bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
 	$(BIN)/python -m bench

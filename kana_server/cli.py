@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -13,6 +14,11 @@ from rich.console import Console
 
 from kana_server import __version__
 from kana_server.settings import Settings
+
+if TYPE_CHECKING:
+    from kana_server.store.schema import SchemaState
+
+    SchemaChange = tuple[SchemaState, SchemaState]
 
 app = typer.Typer(
     name="kana-server",
@@ -121,6 +127,11 @@ def serve(
     if seed_path is not None and not seed_path.exists():
         console.print(f"[red]Seed file not found:[/red] {seed_path}")
         raise typer.Exit(2)
+    # Migrate before any worker starts, so that a schema this version cannot use stops here with
+    # one clear message (each worker's start checks again and finds nothing to do).
+    before, after = run_migrations(settings)
+    if before != after:
+        console.print(f"database schema migrated from {before.describe()} to {after.describe()}")
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -136,6 +147,85 @@ def serve(
         from kana_server.app import create_app
 
         uvicorn.run(create_app(settings), **common)
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Database URL (as for serve).",
+        envvar="KANA_DATABASE_URL",
+        show_default=False,
+    ),
+]
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for printing (password hidden)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run_migrations(settings: Settings, *, check_only: bool = False) -> SchemaChange:
+    """Migrate (or only inspect) the settings' database; exits with a clear message if it cannot."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kana_server.runtime import open_database
+    from kana_server.store.schema import SchemaError
+
+    async def work() -> SchemaChange:
+        db = open_database(settings)
+        try:
+            if check_only:
+                found = await db.schema_state()
+                return found, found
+            return await db.migrate()
+        finally:
+            await db.close()
+
+    where = shown_url(settings.database_url)
+    try:
+        return asyncio.run(work())
+    except SchemaError as exc:
+        console.print(f"[red]Cannot use the database[/red] {where}: {exc}")
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, OSError) as exc:
+        console.print(f"[red]Cannot open the database[/red] {where}: {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def migrate(
+    database: DatabaseOption = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Only report where the schema is; exit 1 if migrations are pending."),
+    ] = False,
+    sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql", help="Print the SQL that creates the schema on an empty database, run nothing."
+        ),
+    ] = False,
+) -> None:
+    """Bring the database schema up to date (serve also does this when it starts)."""
+    settings = settings_from(database_url=database)
+    if sql:
+        from kana_server.store.schema import upgrade_sql
+
+        typer.echo(upgrade_sql(settings.database_url), nl=False)
+        return
+    before, after = run_migrations(settings, check_only=check)
+    where = shown_url(settings.database_url)
+    if check:
+        typer.echo(f"{where}: {after.describe()}")
+        if not after.up_to_date:
+            raise typer.Exit(1)
+    elif before == after:
+        typer.echo(f"{where}: {after.describe()}, nothing to do")
+    else:
+        typer.echo(f"{where}: migrated from {before.describe()} to {after.describe()}")
 
 
 @app.command()

@@ -41,6 +41,17 @@ def load_config_text(text: str, source: str) -> KanaConfig:
         raise InvalidInput(f"{source}: {problems}") from exc
 
 
+def open_database(settings: Settings) -> Database:
+    """The database the settings name (engines only: no connection is made yet)."""
+    return Database(
+        DatabaseOptions(
+            url=settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_size=settings.db_pool_size,
+        )
+    )
+
+
 @dataclass
 class Runtime:
     """Everything a request handler needs that outlives the request."""
@@ -56,19 +67,15 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         """Open the database engines (no connection is made until start)."""
-        db = Database(
-            DatabaseOptions(
-                url=settings.database_url,
-                sqlite_synchronous=settings.sqlite_synchronous,
-                pool_size=settings.db_pool_size,
-            )
-        )
+        db = open_database(settings)
         repository = Repository(db)
         return cls(settings, db, repository, Authenticator(settings, repository), clock or SystemClock())
 
     async def start(self) -> None:
-        """Create the schema, the default project, and apply the startup seed."""
-        await self.db.create_schema()
+        """Migrate the schema, create the default project, and apply the startup seed."""
+        before, after = await self.db.migrate()
+        if before != after:
+            log.info("database schema migrated: %s -> %s", before.describe(), after.describe())
         self.default_project = await self.authenticator.ensure_default_project(self.clock.now())
         path = self.settings.seed_path()
         if path is not None:

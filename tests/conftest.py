@@ -1,5 +1,6 @@
-"""Shared fixtures: one kana-server per test session (in-process by default, a real server with
-KANA_TEST_SERVER=1), and an `api` client bound to a fresh project per test."""
+"""Shared fixtures: one kana-server per test session and backend (in-process by default, a real
+server with KANA_TEST_SERVER=1), and an `api` client bound to a fresh project per test. Every test that
+uses them runs on each backend of KANA_TEST_BACKENDS (tests/postgres.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from kana_server.settings import Settings
 from kana_server.testing.server import ThreadedServer
 from tests.kana import Api, random_key
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.postgres"]
 
 SERVER_MODE = os.environ.get("KANA_TEST_SERVER", "") not in ("", "0", "false")
 
@@ -27,17 +28,16 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(session_dir: Path) -> Settings:
-    """The session server's settings: a real SQLite file."""
-    return Settings(database_url=f"sqlite+aiosqlite:///{session_dir / 'kana.db'}", port=0, graphiql=True)
+def settings(make_database: Callable[[], str]) -> Settings:
+    """The session server's settings: a real database of the session's backend (a SQLite file or a
+    throwaway PostgreSQL database)."""
+    return Settings(database_url=make_database(), port=0, graphiql=True)
 
 
 @pytest.fixture(scope="session")
-def live_server(settings: Settings) -> Iterator[ThreadedServer]:
-    """A real uvicorn server in a thread (started only when a test asks for it)."""
-    with ThreadedServer(
-        settings.model_copy(update={"database_url": settings.database_url + ".live"})
-    ) as server:
+def live_server(settings: Settings, make_database: Callable[[], str]) -> Iterator[ThreadedServer]:
+    """A real uvicorn server in a thread, on a database of its own (started only when a test asks)."""
+    with ThreadedServer(settings.model_copy(update={"database_url": make_database()})) as server:
         yield server
 
 

@@ -41,6 +41,7 @@ class CatalogService(ProjectService):
         """Create a feature; its id must be new."""
         check_id("Feature", feature.id)
         async with self.writing() as store:
+            await store.lock_project()
             snapshot = await store.snapshot()
             if feature.id in snapshot.catalog.features:
                 raise Conflict(f'Feature "{feature.id}" already exists')
@@ -59,6 +60,7 @@ class CatalogService(ProjectService):
     ) -> Feature:
         """Change the fields given (a feature's type never changes)."""
         async with self.writing() as store:
+            await store.lock_project()
             current = require_feature(await store.snapshot(), feature_id)
             changes: dict[str, object] = {}
             if "name" in given:
@@ -105,6 +107,7 @@ class CatalogService(ProjectService):
         check_id("Package", package_id)
         now = self.clock.now()
         async with self.writing() as store:
+            await store.lock_project()
             snapshot = await store.snapshot()
             catalog = snapshot.catalog
             if package_id in catalog.packages:
@@ -140,6 +143,7 @@ class CatalogService(ProjectService):
         """Change a package's metadata, whatever its status (the only change the API allows, D12)."""
         now = self.clock.now()
         async with self.writing() as store:
+            await store.lock_project()
             package = (await store.snapshot()).catalog.packages.get(package_id)
             if package is None:
                 raise PackageNotFound(package_id)
@@ -151,6 +155,7 @@ class CatalogService(ProjectService):
         """Publish or archive a package ([X] control plane); a package never goes back to DRAFT."""
         now = self.clock.now()
         async with self.writing() as store:
+            await store.lock_project()
             package = (await store.snapshot()).catalog.packages.get(package_id)
             if package is None:
                 raise PackageNotFound(package_id)
@@ -178,6 +183,7 @@ class CatalogService(ProjectService):
         """Apply a config's catalog in one transaction, or nothing when the plan has errors."""
         now = self.clock.now()
         async with self.writing() as store:
+            await store.lock_project()
             snapshot = await store.snapshot()
             plan = publish.plan_publish(config, snapshot.catalog, now)
             if plan.errors:

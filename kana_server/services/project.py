@@ -37,4 +37,5 @@ class ProjectControlService(ProjectService):
     async def reset(self) -> None:
         """Delete all of the project's data and put its clock back on real time."""
         async with self.writing() as store:
+            await store.lock_project()
             await store.reset()

@@ -43,6 +43,7 @@ class SeedService(ProjectService):
             return SeedReport(applied=False, messages=["seed already applied"])
         now = self.clock.now()
         async with self.writing() as store:
+            await store.lock_project()  # workers starting together apply the seed once
             plan = plan_publish(config, (await store.snapshot()).catalog, now)
             if plan.errors:
                 raise SeedError("The seed file cannot be applied:\n" + "\n".join(plan.errors))

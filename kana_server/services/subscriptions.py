@@ -57,6 +57,7 @@ class SubscriptionService(ProjectService):
             check_id("Package", package_id)
         now = self.clock.now()
         async with self.writing() as store:
+            await store.lock_project()
             stored_user = await require_user(store, user_id, lock=True)
             result, created = await subscribe_user(store, stored_user, package_ids, now)
         self.trace("subscribe", {"userId": user_id, "packageIds": package_ids, "created": created})

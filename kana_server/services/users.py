@@ -28,6 +28,7 @@ class UserService(ProjectService):
         """Create a user; its id must be new."""
         check_id("User", user.id)
         async with self.writing() as store:
+            await store.lock_project()
             if await store.get_user(user.id) is not None:
                 raise Conflict(f'User "{user.id}" already exists')
             await store.insert_user(user, self.clock.now())
@@ -39,6 +40,8 @@ class UserService(ProjectService):
         """Update a user; a different `input.id` renames it, and its subscriptions and usage follow (D18)."""
         check_id("User", new_id)
         async with self.writing() as store:
+            if new_id != user_id:
+                await store.lock_project()
             stored = await require_user(store, user_id, lock=True)
             if new_id != user_id and await store.get_user(new_id) is not None:
                 raise InvalidInput(f'Cannot rename user "{user_id}" to "{new_id}": that id is taken')

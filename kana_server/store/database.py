@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
-from sqlmodel import SQLModel
 
-from kana_server.store import models  # noqa: F401 - registers the tables on SQLModel.metadata
+from kana_server.domain.errors import InvalidInput
+from kana_server.store import schema
+from kana_server.store.schema import SchemaState
 
 log = logging.getLogger("kana_server.store")
 
@@ -51,9 +52,33 @@ def _sqlite_pragmas(engine: AsyncEngine, options: DatabaseOptions, *, memory: bo
         conn.exec_driver_sql(begin)
 
 
+NUL_MESSAGE = "Text must not contain the NUL character (U+0000)"
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul(engine: AsyncEngine) -> None:
+    """D65: PostgreSQL cannot store U+0000 in text; every dialect refuses it (BAD_USER_INPUT), checked on
+    the parameters of each statement, so no column of any table can be forgotten. JSON is bound as its
+    text, where U+0000 is the escape `\\u0000`: metadata may hold it."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_: Any) -> None:
+        if _contains_nul(parameters):
+            raise InvalidInput(NUL_MESSAGE)
+
+
 class Database:
     """The engines of one database. SQLite gets one writer connection (writes are serialised, never
-    contended inside a process) and a pool of readers; PostgreSQL one pooled engine for both."""
+    contended inside a process) and a pool of readers; PostgreSQL one pool for both."""
 
     def __init__(self, options: DatabaseOptions) -> None:
         self.options = options
@@ -91,7 +116,14 @@ class Database:
                 max_overflow=options.pool_size,
                 pool_pre_ping=True,
             )
-            self.reader = self.writer
+            # D63: a read sees one snapshot (as SQLite's WAL readers do) and cannot write; writes stay
+            # READ COMMITTED and lock the rows their checks depend on (D29, D64).
+            self.reader = self.writer.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        _refuse_nul(self.writer)
+        if self.reader.pool is not self.writer.pool:
+            _refuse_nul(self.reader)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -105,10 +137,39 @@ class Database:
         async with self.reader.begin() as conn:
             yield conn
 
+    async def migrate(self) -> tuple[SchemaState, SchemaState]:
+        """Bring the schema to the newest migration (D66); returns the state before and after.
+
+        One transaction, so a failed migration changes nothing. Processes starting together migrate
+        once: PostgreSQL holds an advisory lock, SQLite's BEGIN IMMEDIATE takes the write lock. SQLite's
+        foreign keys are off meanwhile (ALTER by copying drops tables; with foreign keys on, that
+        would delete the rows referring to them) and are checked before the commit.
+        """
+        async with self.writer.connect() as conn:
+            if self.is_sqlite:
+                await conn.run_sync(_sqlite_foreign_keys, False)
+            try:
+                async with conn.begin():
+                    if not self.is_sqlite:
+                        await conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": schema.ADVISORY_LOCK_KEY}
+                        )
+                    result = await conn.run_sync(schema.upgrade)
+                    if self.is_sqlite:
+                        await conn.run_sync(_sqlite_check_foreign_keys)
+            finally:
+                if self.is_sqlite:
+                    await conn.run_sync(_sqlite_foreign_keys, True)
+        return result
+
     async def create_schema(self) -> None:
-        """Create the tables that do not exist yet."""
-        async with self.write() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
+        """Bring the schema to the newest migration (the name callers used before migrations)."""
+        await self.migrate()
+
+    async def schema_state(self) -> SchemaState:
+        """Where the schema is, without changing it (SchemaError if this kana-server cannot use it)."""
+        async with self.read() as conn:
+            return await conn.run_sync(schema.check_usable)
 
     async def ping(self) -> bool:
         """Whether the database answers."""
@@ -119,5 +180,19 @@ class Database:
     async def close(self) -> None:
         """Close every connection."""
         await self.writer.dispose()
-        if self.reader is not self.writer:
+        if self.reader.pool is not self.writer.pool:
             await self.reader.dispose()
+
+
+def _sqlite_foreign_keys(conn: Connection, on: bool) -> None:
+    """Switch SQLite's foreign keys (only possible outside a transaction: on the driver connection)."""
+    cursor = conn.connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
+def _sqlite_check_foreign_keys(conn: Connection) -> None:
+    """Fail (and roll back) a migration that left rows pointing nowhere."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise schema.SchemaError(f"A migration left rows whose foreign keys point nowhere: {broken[:10]}")

@@ -11,6 +11,16 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names, identical on every dialect, so a migration can name what it alters (D61)."""
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC instants as naive timestamps on every dialect and returns them timezone-aware."""

@@ -95,13 +95,23 @@ class ProjectStore(CatalogStore, PeopleStore, UsageStore, CheckoutStore):
         self._snapshot = cached
         return cached
 
+    async def lock_project(self) -> None:
+        """Hold the project's row until the transaction ends (D64): writes that check that an id is
+        free, rewrite the catalog, subscribe or reset call it first, before locking any other row, so
+        they run one at a time per project on every database and always lock in one order (project,
+        user, counter). SQLite runs every write alone anyway; PostgreSQL's READ COMMITTED would let two
+        such checks pass together. `FOR NO KEY UPDATE` leaves inserts that reference the project free."""
+        await self.conn.execute(
+            select(PROJECTS.c.id).where(PROJECTS.c.id == self.project_id).with_for_update(key_share=True)
+        )
+
     async def clock(self) -> ClockState:
         """The project's virtual clock as stored now (read inside the transaction, so moves serialise)."""
         row = (
             await self.conn.execute(
                 select(PROJECTS.c.clock_offset_ms, PROJECTS.c.clock_frozen_at)
                 .where(PROJECTS.c.id == self.project_id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
         ).one()
         return ClockState(offset=timedelta(milliseconds=row.clock_offset_ms), frozen_at=row.clock_frozen_at)
