@@ -15,7 +15,7 @@ from kana_server.api.context import KanaContext
 from kana_server.api.http import KanaGraphQLView
 from kana_server.api.schema import admin_schema
 from kana_server.clock import Clock
-from kana_server.routes import control
+from kana_server.routes import cli, control
 from kana_server.runtime import Runtime
 from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
 
@@ -23,7 +23,7 @@ log = logging.getLogger("kana_server")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the ASGI app: Admin API on /graphql, control plane on /_kana."""
+    """Build the ASGI app: Admin API on /graphql, Kana CLI routes on /cli, control plane on /_kana."""
     settings = settings or Settings()
     runtime = Runtime.create(settings, clock)
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=[
             Route("/", home, methods=["GET"]),
             Route("/graphql", admin, methods=["GET", "POST"]),
+            *cli.routes(),
             *control.routes(),
         ],
         lifespan=lifespan,

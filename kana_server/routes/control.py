@@ -1,4 +1,5 @@
-"""kana-server's own control plane under `/_kana/` ([X]): health, clock, subscription status, packages."""
+"""kana-server's own control plane under `/_kana/` ([X]): health, clock, subscription status, packages,
+reset, state (export/import) and snapshots."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kana_server.api.scalars import format_instant
-from kana_server.domain.clock import ClockState
+from kana_server.config_files import render_document
+from kana_server.domain.clock import ClockState, format_instant
+from kana_server.domain.config import parse_config
 from kana_server.domain.errors import InvalidInput, KanaError
 from kana_server.domain.model import PackageStatus, SubscriptionStatus
 from kana_server.runtime import Runtime
 from kana_server.services import Services
+from kana_server.store.state import SnapshotInfo
 
 STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "NOT_FOUND": 404, "CONFLICT": 409}
 
@@ -134,6 +137,70 @@ def package_status(status: PackageStatus) -> Handler:
     return handler
 
 
+async def reset(request: Request, services: Services) -> Response:
+    """Empty the project (`{"reseed": true}`: then apply the server's startup seed again, D56)."""
+    body = await json_body(request)
+    unknown = set(body) - {"reseed"}
+    if unknown:
+        raise InvalidInput(f"Unknown reset fields: {', '.join(sorted(unknown))} (use reseed)")
+    reseed = body.get("reseed", False)
+    if not isinstance(reseed, bool):
+        raise InvalidInput("reseed must be true or false")
+    runtime: Runtime = request.app.state.runtime
+    messages = await services.project.reset(reseed=reseed, seed=runtime.startup_seed)
+    return JSONResponse({"reset": True, "reseeded": reseed, "messages": messages})
+
+
+async def get_state(request: Request, services: Services) -> Response:
+    """The project's export document: JSON, or YAML with `?format=yaml`."""
+    fmt = request.query_params.get("format", "json")
+    if fmt not in ("json", "yaml"):
+        raise InvalidInput("format must be json or yaml")
+    document = await services.project_state.export_document()
+    return Response(render_document(document, fmt), media_type=f"application/{fmt}")
+
+
+async def put_state(request: Request, services: Services) -> Response:
+    """Replace the project's state with an export document (JSON body), all or nothing."""
+    config = parse_config(await json_body(request), "body")
+    report = await services.project_state.import_state(config, replace=True, source="body")
+    return JSONResponse({"imported": report.as_dict()})
+
+
+def snapshot_json(info: SnapshotInfo) -> dict[str, Any]:
+    """A snapshot as the control plane reports it."""
+    return {
+        "name": info.name,
+        "createdAt": format_instant(info.created_at),
+        "counts": info.counts,
+        "size": info.size,
+    }
+
+
+async def list_snapshots(request: Request, services: Services) -> Response:
+    """The project's snapshots, oldest first."""
+    return JSONResponse({"snapshots": [snapshot_json(i) for i in await services.project_state.snapshots()]})
+
+
+async def save_snapshot(request: Request, services: Services) -> Response:
+    """Save the project's state under a name (a snapshot of that name is replaced)."""
+    info = await services.project_state.save_snapshot(request.path_params["name"])
+    return JSONResponse(snapshot_json(info))
+
+
+async def restore_snapshot(request: Request, services: Services) -> Response:
+    """Replace the project's state with a snapshot's."""
+    info = await services.project_state.restore_snapshot(request.path_params["name"])
+    return JSONResponse({"restored": snapshot_json(info)})
+
+
+async def delete_snapshot(request: Request, services: Services) -> Response:
+    """Delete a snapshot."""
+    name = request.path_params["name"]
+    await services.project_state.delete_snapshot(name)
+    return JSONResponse({"deleted": name})
+
+
 def routes() -> list[Route]:
     """The control plane's routes."""
     return [
@@ -156,4 +223,11 @@ def routes() -> list[Route]:
             authenticated(package_status(PackageStatus.ARCHIVED)),
             methods=["POST"],
         ),
+        Route("/_kana/reset", authenticated(reset), methods=["POST"]),
+        Route("/_kana/state", authenticated(get_state), methods=["GET"]),
+        Route("/_kana/state", authenticated(put_state), methods=["PUT"]),
+        Route("/_kana/snapshots", authenticated(list_snapshots), methods=["GET"]),
+        Route("/_kana/snapshots/{name}", authenticated(save_snapshot), methods=["POST"]),
+        Route("/_kana/snapshots/{name}", authenticated(delete_snapshot), methods=["DELETE"]),
+        Route("/_kana/snapshots/{name}/restore", authenticated(restore_snapshot), methods=["POST"]),
     ]

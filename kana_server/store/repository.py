@@ -18,6 +18,7 @@ from kana_server.store.database import Database
 from kana_server.store.models import PROJECT_TABLES
 from kana_server.store.people import PeopleStore
 from kana_server.store.scoped import PROJECTS, dialect_insert, table
+from kana_server.store.state import StateStore
 from kana_server.store.usage import UsageStore
 
 
@@ -62,7 +63,7 @@ class CatalogCache:
         self._entries.pop(project_id, None)
 
 
-class ProjectStore(CatalogStore, PeopleStore, UsageStore):
+class ProjectStore(CatalogStore, PeopleStore, UsageStore, StateStore):
     """Everything one transaction may read or write for one project."""
 
     def __init__(
