@@ -427,15 +427,16 @@ def _plan_billing_templates(
             plan.billing_templates.append(wanted)
 
 
-def cli_route_warnings(config: KanaConfig) -> list[str]:
+def cli_route_warnings(config: KanaConfig) -> list[PlanMessage]:
     """Warnings for sections the Kana CLI routes do not apply (project data, not catalog; D51)."""
     sections = config.seed_sections
     if not sections:
         return []
-    return [
+    text = (
         f"{WARNING} The sections {', '.join(sections)} hold project data, which the Kana CLI routes do not "
         "apply: load them with `kana-server seed` or `kana-server import`"
-    ]
+    )
+    return [PlanMessage(text, (sections[0],))]
 
 
 def with_status(package: Package, status: PackageStatus, now: datetime) -> Package:

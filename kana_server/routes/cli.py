@@ -63,7 +63,8 @@ def cli_route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 async def validate(request: Request, services: Services) -> Response:
     """The diff between the file and the server: `{"data": [messages]}`."""
     config = await config_body(request)
-    return JSONResponse({"data": await services.catalog.validate_config(config)})
+    notes = await services.catalog.validate_config(config)
+    return JSONResponse({"data": [note.text for note in notes]})
 
 
 async def publish(request: Request, services: Services) -> Response:

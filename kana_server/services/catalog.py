@@ -171,11 +171,11 @@ class CatalogService(ProjectService):
             await store.update_package(package_id, metadata=package.metadata, status=status, updated_at=now)
         return updated
 
-    async def validate_config(self, config: KanaConfig) -> list[str]:
+    async def validate_config(self, config: KanaConfig) -> list[publish.PlanMessage]:
         """What publishing a config would change: the `/cli/validate` answer (empty: up to date)."""
         async with self.reading() as store:
             plan = publish.plan_publish(config, (await store.snapshot()).catalog, self.clock.now())
-        return publish.cli_route_warnings(config) + plan.messages
+        return publish.cli_route_warnings(config) + plan.notes
 
     async def publish_config(self, config: KanaConfig) -> PublishOutcome:
         """Apply a config's catalog in one transaction, or nothing when the plan has errors; answers
@@ -183,7 +183,7 @@ class CatalogService(ProjectService):
         now = self.clock.now()
         async with self.writing() as store:
             plan = publish.plan_publish(config, (await store.snapshot()).catalog, now)
-            messages = publish.cli_route_warnings(config) + plan.messages
+            messages = [note.text for note in publish.cli_route_warnings(config)] + plan.messages
             if plan.errors:
                 return PublishOutcome(messages, plan.errors, None)
             await apply_plan(store, plan, now)

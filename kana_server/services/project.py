@@ -46,5 +46,6 @@ class ProjectControlService(ProjectService):
         async with self.writing() as store:
             await store.reset()
             if reseed and seed is not None:
-                return await apply_seed_in(store, seed, self.env.real_clock.now())
+                notes = await apply_seed_in(store, seed, self.env.real_clock.now())
+                return [note.text for note in notes]
         return []

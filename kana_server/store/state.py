@@ -109,7 +109,7 @@ class StateStore(Scoped):
             .order_by(USAGE_EVENTS.c.pk)
         )
         actions = {a.value: a for a in UsageAction}
-        return [UsageRecord(r[0], r[1], r[2], r[3], actions[r[4]], r[5], r[6]) for r in rows.tuples()]
+        return [UsageRecord(r[0], r[1], r[2], r[3], actions[r[4]], r[5], r[6]) for r in rows]
 
     async def user_keys(self) -> dict[str, int]:
         """Every user's key by id."""
