@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 4000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+SOURCES := kana_server tests $(wildcard bench)
 
 .PHONY: help install run test test-fast check format lint types schema bench clean
 
@@ -31,8 +32,8 @@ run: $(STAMP) ## Start the server on 127.0.0.1:4000 (SQLite file kana.db, demo d
 	$(BIN)/kana-server serve --host $(HOST) --port $(PORT) --seed demo
 
 check: $(STAMP) ## Format check, lint and type check
-	$(BIN)/ruff format --check kana_server tests bench
-	$(BIN)/ruff check kana_server tests bench
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/mypy
 
 test: check $(CHROMIUM) ## Run the whole test suite (after `make check`)
@@ -42,8 +43,8 @@ test-fast: $(STAMP) ## The suite without the slow stress tests
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 format: $(STAMP) ## Format the code
-	$(BIN)/ruff format kana_server tests bench
-	$(BIN)/ruff check --fix kana_server tests bench
+	$(BIN)/ruff format $(SOURCES)
+	$(BIN)/ruff check --fix $(SOURCES)
 
 schema: $(STAMP) ## Regenerate schema.graphql from the code
 	$(BIN)/kana-server schema --output schema.graphql

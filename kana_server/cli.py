@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages are never cut: editors and logs read them
 T = TypeVar("T")
 
 DatabaseOption = Annotated[

@@ -79,17 +79,17 @@ def local_checks(config: dict[str, Any]) -> list[str]:
     if any(not p.get("features") for p in packages):
         raise CliStop("all packages must link to at least one feature!")
     passed.append("All packages contain at least one feature")
-    types = {}
+    types: dict[Any, Any] = {}
     for feature in config["features"]:
         types.setdefault(feature.get("id"), feature.get("type"))
     for package in packages:
         for item in package["features"]:
-            if types.get(item.get("id")) == "CONSUMABLE" and item.get("limit", UNDEFINED) is not None:
-                if _is_nan(item.get("limit", UNDEFINED)):
-                    raise CliStop(
-                        'all package features of "CONSUMABLE" type must be defined with null or a '
-                        "positive numeric value"
-                    )
+            limit = item.get("limit", UNDEFINED)
+            if types.get(item.get("id")) == "CONSUMABLE" and limit is not None and _is_nan(limit):
+                raise CliStop(
+                    'all package features of "CONSUMABLE" type must be defined with null or a '
+                    "positive numeric value"
+                )
     passed.append("All package features link to an existing feature.")
     for package in packages:
         for item in package["features"]:
@@ -102,7 +102,7 @@ def local_checks(config: dict[str, Any]) -> list[str]:
 
 def clean_config(data: dict[str, Any]) -> dict[str, Any]:
     """utils.js cleanConfig: limits only on consumables, `overage_enabled` only when truthy."""
-    types = {}
+    types: dict[Any, Any] = {}
     for feature in data["features"]:
         types.setdefault(feature.get("id"), feature.get("type"))
     for status in ("draft", "published"):
@@ -228,7 +228,7 @@ class KanaCli:
         if "error" in validation or len(validation["data"]) == 0:
             return False
         has_errors = any("[ERROR]" in message for message in validation["data"])
-        if force and has_errors or not force and not has_errors:
+        if (force and has_errors) or (not force and not has_errors):
             proceed = confirm
         elif force:
             proceed = True

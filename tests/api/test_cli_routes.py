@@ -59,7 +59,8 @@ async def test_validate_lists_what_publish_would_create(cli: KanaCli) -> None:
         "seats (unlimited, never resets), dashboard",
         "Add-on extra-calls will be created as PUBLISHED: api-calls (limit 5000, MONTH)",
     ]
-    assert cli.lines("✖") == [] and cli.lines("⚠") == []
+    assert cli.lines("✖") == []
+    assert cli.lines("⚠") == []
 
 
 async def test_publish_creates_everything_and_the_file_is_then_up_to_date(cli: KanaCli, api: Api) -> None:
@@ -96,7 +97,9 @@ async def test_publish_creates_everything_and_the_file_is_then_up_to_date(cli: K
     }
     # The CLI rewrote the file (no add-ons, `app` as a comment); validating it reports nothing.
     written = cli.file.read_text(encoding="utf-8")
-    assert "# PROJECT: " in written and "addons" not in written and "\napp:" not in written
+    assert "# PROJECT: " in written
+    assert "addons" not in written
+    assert "\napp:" not in written
     cli.printed.clear()
     assert (await cli.validate())["data"] == []
     assert cli.lines("✔")[-1] == "The local config file is up to date."
@@ -122,7 +125,7 @@ async def test_pull_after_publish_equals_the_file(
 
 
 def clean(packages: dict[str, Any], features: list[dict[str, Any]]) -> dict[str, Any]:
-    """The file's packages as the CLI writes them: no `overage_enabled: false`, no limits on binary features."""
+    """The file's packages as the CLI writes them back: no `overage_enabled: false`, no binary limits."""
     binary = {f["id"] for f in features if f["type"] == "BINARY"}
     result: dict[str, Any] = {}
     for status, entries in packages.items():
@@ -265,7 +268,8 @@ async def test_the_cli_checks_its_file_before_calling_the_server(cli: KanaCli) -
     assert "error" in await cli.validate()
     assert cli.requests == []
     assert cli.lines("✖") == [
-        '[ERROR]: all package features of "CONSUMABLE" type must be defined with null or a positive numeric value'
+        '[ERROR]: all package features of "CONSUMABLE" type must be defined with null or a '
+        "positive numeric value"
     ]
 
 
@@ -321,7 +325,8 @@ async def test_a_body_that_is_not_a_config_answers_400_with_error_lines(
     )
     assert response.status_code == 400
     data = response.json()["data"]
-    assert len(data) == 1 and data[0].startswith(message), data
+    assert len(data) == 1, data
+    assert data[0].startswith(message), data
     assert (await api.data("query { features { id } }"))["features"] == []
 
 

@@ -118,13 +118,15 @@ async def test_usage_events_keep_their_timestamps_subscriptions_and_periods(api:
         assert set(event) >= {"user", "feature", "subscription", "period", "delta", "at"}
 
 
-async def test_import_into_a_project_that_is_not_empty_is_refused(catalog_api: Api) -> None:
-    response = await catalog_api.control("POST", "/_kana/reset", json={})
-    assert response.status_code == 200
+async def test_put_state_replaces_what_the_project_held(catalog_api: Api) -> None:
     await put_state(catalog_api, generated_state(users=2, events=5))
-    # PUT replaces; the service's import without replace refuses a project with data (CLI: --replace).
-    again = await catalog_api.control("PUT", "/_kana/state", json=generated_state(users=3, events=5))
-    assert again.status_code == 200
+    assert [f["id"] for f in (await state(catalog_api))["features"]] == [
+        "api-calls",
+        "messages",
+        "seats",
+        "dashboard",
+    ]
+    await put_state(catalog_api, generated_state(users=3, events=5))
     assert len((await state(catalog_api))["users"]) == 3
 
 
@@ -303,6 +305,7 @@ async def test_snapshot_restore_and_reset_leave_another_project_alone(new_api: C
     other_before = await state(other)
     user, feature = entitled(other_before)
     used_before = await other.used(user, feature)
+    assert used_before is not None
     assert (await churned.control("POST", "/_kana/snapshots/base")).status_code == 200
     saved = await state(churned)
     recorded = 0

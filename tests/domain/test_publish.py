@@ -148,7 +148,8 @@ def test_sections_absent_from_the_file_and_server_only_entries_are_left_alone(st
     trimmed = {"version": "1.0.0", "features": start["features"][:1], "packages": {"published": []}}
     plan = plan_for(trimmed, catalog)
     assert plan.messages == []
-    assert plan.packages == [] and plan.features == []
+    assert plan.packages == []
+    assert plan.features == []
 
 
 def test_add_on_base_packages_must_name_base_packages(start: dict[str, Any]) -> None:
@@ -197,7 +198,8 @@ def test_ids_follow_d9() -> None:
     data = {"features": [{"id": "bad\nid", "type": "BINARY"}, {"id": "x" * 256, "type": "BINARY"}]}
     errors = plan_for(data, Catalog()).errors
     assert len(errors) == 2
-    assert "control characters" in errors[0] and "at most 255" in errors[1]
+    assert "control characters" in errors[0]
+    assert "at most 255" in errors[1]
 
 
 def test_archived_section_archives_and_archived_packages_stay_archived(start: dict[str, Any]) -> None:
