@@ -88,7 +88,8 @@ class Runtime:
         await asyncio.to_thread(write_atomically, path, data)
 
     async def stop(self) -> None:
-        """Write the default project's export if asked (`--export-on-exit`), then close the database."""
+        """Write the default project's export if asked (`--export-on-exit`, atomically, D58), then close
+        the database."""
         self.ready = False
         path = self.settings.export_on_exit
         try:

@@ -5,8 +5,8 @@ limits on BINARY features are ignored, a consumable without a limit is unlimited
 package's features does not matter. Sections absent from the file, and entries present only on the
 server, are left as they are and not reported. So publish → pull → validate reports nothing.
 
-Each message says what will change (`api-calls limit 1000 → 2000`), as the Kana CLI prints it: lines
-with `[ERROR]` stop a publish, `[WARNING]` lines do not, the others are information.
+Each message says what will change (`api-calls: limit 1000 → 2000`, D52), as the Kana CLI prints it:
+lines with `[ERROR]` stop a publish, `[WARNING]` lines do not, the others are information.
 """
 
 from __future__ import annotations
