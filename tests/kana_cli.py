@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import yaml
 
+from kana_server.domain.cli_checks import js_is_nan
+
 UNDEFINED = object()
 """JavaScript's `undefined`: a key set to it is left out of JSON and YAML."""
 
@@ -32,24 +34,6 @@ class CliStop(Exception):
 
 def _without_undefined(value: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if v is not UNDEFINED}
-
-
-def _is_nan(value: Any) -> bool:
-    """JavaScript's global isNaN(value): Number(value) is NaN."""
-    if value is None or isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return value != value
-    if isinstance(value, str):
-        text = value.strip()
-        if text == "":
-            return False
-        try:
-            float(text)
-        except ValueError:
-            return True
-        return False
-    return True  # undefined, objects, arrays (except one-element ones, which the tests do not use)
 
 
 def local_checks(config: dict[str, Any]) -> list[str]:
@@ -85,7 +69,7 @@ def local_checks(config: dict[str, Any]) -> list[str]:
     for package in packages:
         for item in package["features"]:
             limit = item.get("limit", UNDEFINED)
-            if types.get(item.get("id")) == "CONSUMABLE" and limit is not None and _is_nan(limit):
+            if types.get(item.get("id")) == "CONSUMABLE" and limit is not None and js_is_nan(limit):
                 raise CliStop(
                     'all package features of "CONSUMABLE" type must be defined with null or a '
                     "positive numeric value"

@@ -193,3 +193,10 @@ def test_validate_as_an_import_accepts_what_a_seed_refuses() -> None:
     code, lines = validate(str(FILES / "archived_live.yaml"), "--import")
     assert code == 0
     assert lines[-1].endswith("The file imports an empty project without errors")
+
+
+def test_a_seed_cannot_reuse_a_subscription_id(database: str) -> None:
+    result = kana("seed", str(FILES / "taken_id.yaml"), "--database", database)
+    assert result.exit_code == 1
+    assert "taken_id.yaml:13: subscriptions.1: Subscription id 1 is already taken" in result.output
+    assert exported(database)["users"] == []

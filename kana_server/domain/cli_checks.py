@@ -26,7 +26,7 @@ class CliCheck:
     message: str
 
 
-def _is_nan(value: Any) -> bool:
+def js_is_nan(value: Any) -> bool:
     """JavaScript's isNaN(value) for what YAML can hold (a missing key is `undefined`: NaN)."""
     if value is None or isinstance(value, bool):
         return False
@@ -91,7 +91,7 @@ def kana_cli_checks(data: Any) -> list[CliCheck]:
             if not isinstance(item, dict):
                 continue
             where = (*path, "features", index)
-            if types.get(_key(item.get("id"))) == "CONSUMABLE" and _is_nan(item.get("limit", UNDEFINED)):
+            if types.get(_key(item.get("id"))) == "CONSUMABLE" and js_is_nan(item.get("limit", UNDEFINED)):
                 failed.append(
                     CliCheck(
                         where,

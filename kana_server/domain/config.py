@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from kana_server.domain.clock import truncate_ms
 from kana_server.domain.errors import InvalidInput
@@ -31,6 +39,21 @@ def _utc_instant(value: datetime) -> datetime:
 
 Instant = Annotated[datetime, AfterValidator(_utc_instant)]
 
+INT_MAX = 2**31 - 1
+"""GraphQL's Int is 32-bit: limits, deltas and amounts a file gives must fit in it."""
+MAX_CLOCK_OFFSET_MS = 200 * 366 * 24 * 3600 * 1000
+"""A virtual clock further than 200 years from real time is a mistake (and out of datetime's range)."""
+
+
+def _not_bool(value: Any) -> Any:
+    """`true` is not a number (pydantic would read it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=-INT_MAX, le=INT_MAX)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -51,7 +74,7 @@ class PackageFeatureConfig(_Model):
     """A feature inside a package: `{id, limit, overage_enabled, reset_period}`."""
 
     id: str
-    limit: int | None = Field(default=None, ge=0)  # absent or null: unlimited
+    limit: Annotated[Count, Field(ge=0)] | None = None  # absent or null: unlimited
     overage_enabled: bool | None = False
     reset_period: ResetPeriod | None = None
 
@@ -98,7 +121,7 @@ class PriceConfig(_Model):
 
     id: str
     provider: str = "STRIPE"
-    amount: int
+    amount: Count
     displayAmount: str | None = None
     currency: str
     interval: str | None = None
@@ -143,7 +166,7 @@ class UsageConfig(_Model):
 
     user: str
     feature: str
-    delta: int = 1
+    delta: Count = 1
     action: UsageAction = UsageAction.ADD
     at: Instant | None = None
     subscription: str | None = None
@@ -153,7 +176,7 @@ class UsageConfig(_Model):
 class ClockConfig(_Model):
     """The project's virtual clock ([X] exports): an offset from real time, or a frozen instant."""
 
-    offset_ms: int = 0
+    offset_ms: int = Field(default=0, ge=-MAX_CLOCK_OFFSET_MS, le=MAX_CLOCK_OFFSET_MS)
     frozen_at: Instant | None = None
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from kana_server.domain import entitlements, periods, usage
 from kana_server.domain.config import (
+    INT_MAX,
     ConfigError,
     ConfigPath,
     ConfigProblem,
@@ -28,11 +29,10 @@ from kana_server.domain.model import (
     FeatureType,
     PackageFeature,
     Subscription,
-    UsageAction,
     User,
     Window,
 )
-from kana_server.domain.state import StoredSubscriptionState
+from kana_server.domain.state import StoredSubscriptionState, UsageRecord
 
 MAX_PROBLEMS = 20
 """A file with many bad entries reports the first ones only."""
@@ -78,6 +78,22 @@ def plan_users(entries: Sequence[UserConfig], *, source: str) -> list[User]:
     return users
 
 
+MAX_SUBSCRIPTION_ID_LENGTH = 32
+"""Subscription ids are generated numbers; one given in a file is kept to this length (the column's)."""
+
+
+def check_subscription_id(subscription_id: str) -> str:
+    """A subscription id from a file: an id (D9) of at most 32 characters."""
+    check_id("Subscription", subscription_id)
+    if len(subscription_id) > MAX_SUBSCRIPTION_ID_LENGTH:
+        limit, length = MAX_SUBSCRIPTION_ID_LENGTH, len(subscription_id)
+        raise InvalidInput(f"Subscription id must be at most {limit} characters (got {length})")
+    if subscription_id.isdigit() and int(subscription_id) > INT_MAX:
+        # Generated ids continue after the highest numeric one: it must stay a small integer.
+        raise InvalidInput(f"A numeric subscription id must be at most {INT_MAX} (got {subscription_id})")
+    return subscription_id
+
+
 def _numeric(subscription_id: str) -> int:
     return int(subscription_id) if subscription_id.isdigit() else 0
 
@@ -106,7 +122,7 @@ def plan_subscriptions(
         else:
             subscription_id = entry.id
         try:
-            check_id("Subscription", subscription_id)
+            check_subscription_id(subscription_id)
         except InvalidInput as exc:
             problems.add((*path, "id"), exc.message)
             continue
@@ -154,14 +170,8 @@ def plan_subscriptions(
 class PlannedEvent:
     """A usage event ready to be written, with the period's usage after it."""
 
-    user_id: str
-    feature_id: str
-    subscription_id: str
-    period_index: int
-    action: UsageAction
-    delta: int
+    record: UsageRecord
     used_after: int
-    at: datetime
 
 
 @dataclass
@@ -267,10 +277,9 @@ def plan_usage(
             problems.add(path, exc.message)
             continue
         counters[key] = after
-        plan.events.append(
-            PlannedEvent(
-                entry.user, entry.feature, subscription.id, window.index, entry.action, entry.delta, after, at
-            )
+        record = UsageRecord(
+            entry.user, entry.feature, subscription.id, window.index, entry.action, entry.delta, at
         )
+        plan.events.append(PlannedEvent(record, after))
     problems.raise_if_any()
     return plan

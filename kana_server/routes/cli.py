@@ -19,8 +19,7 @@ from starlette.routing import Route
 from kana_server.domain.config import ConfigError, KanaConfig, parse_config
 from kana_server.domain.errors import InvalidInput, KanaError
 from kana_server.domain.publish import ERROR
-from kana_server.routes.control import STATUS_OF_CODE
-from kana_server.runtime import Runtime
+from kana_server.routes.control import STATUS_OF_CODE, Handler, authenticated
 from kana_server.services import Services
 
 
@@ -43,21 +42,9 @@ async def config_body(request: Request) -> KanaConfig:
     return parse_config(data, "body")
 
 
-Handler = Callable[[Request, Services], Awaitable[Response]]
-
-
 def cli_route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """A CLI route acting on the project of the private key it was called with."""
-
-    async def endpoint(request: Request) -> Response:
-        runtime: Runtime = request.app.state.runtime
-        try:
-            services = await runtime.services_for_private_key(request.headers.get("authorization"))
-            return await handler(request, services)
-        except KanaError as error:
-            return cli_error(error)
-
-    return endpoint
+    return authenticated(handler, cli_error)
 
 
 async def validate(request: Request, services: Services) -> Response:

@@ -46,8 +46,11 @@ async def json_body(request: Request) -> dict[str, Any]:
 Handler = Callable[[Request, Services], Awaitable[Response]]
 
 
-def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A control route acting on the project of the private key it was called with."""
+def authenticated(
+    handler: Handler, errors: Callable[[KanaError], Response] = error_response
+) -> Callable[[Request], Awaitable[Response]]:
+    """A route acting on the project of the private key it was called with; Kana errors are answered
+    in the route family's shape (the control plane's by default)."""
 
     async def endpoint(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
@@ -55,7 +58,7 @@ def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             services = await runtime.services_for_private_key(request.headers.get("authorization"))
             return await handler(request, services)
         except KanaError as error:
-            return error_response(error)
+            return errors(error)
 
     return endpoint
 

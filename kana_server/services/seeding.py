@@ -81,6 +81,10 @@ async def apply_seed_in(store: ProjectStore, seed: SeedFile, now: datetime) -> l
                 rules.plan_subscribe([sub.package], held, snapshot.catalog)
             elif sub.package not in snapshot.package_pks:
                 raise InvalidInput(f"Subscription of {sub.user} refers to unknown package {sub.package}")
+            if sub.id is not None:
+                restore.check_subscription_id(sub.id)
+                if await store.get_subscription(sub.id) is not None:
+                    raise InvalidInput(f"Subscription id {sub.id} is already taken")
         except KanaError as exc:
             raise SeedError(seed.source, [ConfigProblem(path, exc.message)]) from exc
         started = sub.started_at or now

@@ -69,16 +69,17 @@ async def write_usage(
         await store.insert_usage_events(
             [
                 {
-                    "user_pk": users[e.user_id],
-                    "feature_pk": features[e.feature_id],
-                    "subscription_pk": subscriptions[e.subscription_id],
-                    "period_index": e.period_index,
-                    "action": e.action.value,
-                    "delta": e.delta,
+                    "user_pk": users[r.user_id],
+                    "feature_pk": features[r.feature_id],
+                    "subscription_pk": subscriptions[r.subscription_id],
+                    "period_index": r.period_index,
+                    "action": r.action.value,
+                    "delta": r.delta,
                     "used_after": e.used_after,
-                    "recorded_at": e.at,
+                    "recorded_at": r.at,
                 }
                 for e in events[start : start + EVENT_BATCH]
+                for r in (e.record,)
             ]
         )
         progress("usage", min(start + EVENT_BATCH, total), total)

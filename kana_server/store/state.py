@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from kana_server.domain.model import Subscription, SubscriptionStatus, UsageAction, User
+from kana_server.domain.model import UsageAction, User
 from kana_server.domain.state import StoredSubscriptionState, UsageRecord
+from kana_server.store.people import stored_subscription, subscriptions_query
 from kana_server.store.scoped import (
     FEATURES,
     PACKAGES,
@@ -63,31 +64,9 @@ class StateStore(Scoped):
 
     async def subscription_states(self) -> list[StoredSubscriptionState]:
         """Every subscription with the instant its status last changed, oldest first."""
-        rows = (
-            await self.conn.execute(
-                select(
-                    SUBSCRIPTIONS.c.id,
-                    SUBSCRIPTIONS.c.status,
-                    SUBSCRIPTIONS.c.started_at,
-                    SUBSCRIPTIONS.c.status_changed_at,
-                    SUBSCRIPTIONS.c.metadata,
-                    USERS.c.id.label("user_id"),
-                    PACKAGES.c.id.label("package_id"),
-                )
-                .join(USERS, USERS.c.pk == SUBSCRIPTIONS.c.user_pk)
-                .join(PACKAGES, PACKAGES.c.pk == SUBSCRIPTIONS.c.package_pk)
-                .where(SUBSCRIPTIONS.c.project_id == self.project_id)
-                .order_by(SUBSCRIPTIONS.c.pk)
-            )
-        ).all()
+        rows = (await self.conn.execute(subscriptions_query(self.project_id))).all()
         return [
-            StoredSubscriptionState(
-                Subscription(
-                    r.id, r.user_id, r.package_id, SubscriptionStatus(r.status), r.started_at, r.metadata
-                ),
-                r.status_changed_at,
-            )
-            for r in rows
+            StoredSubscriptionState(stored_subscription(r).subscription, r.status_changed_at) for r in rows
         ]
 
     async def usage_records(self) -> list[UsageRecord]:

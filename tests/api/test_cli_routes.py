@@ -15,6 +15,7 @@ from tests.kana import FIXTURES, Api
 from tests.kana_cli import KanaCli
 
 START = (FIXTURES / "cli" / "kana.dev.yaml").read_text(encoding="utf-8")
+FIRST_MESSAGES = yaml.safe_load((FIXTURES / "cli" / "kana.dev.messages.yaml").read_text(encoding="utf-8"))
 PACKAGES = "query { packages { id status isAddon features { id limit } } }"
 
 
@@ -49,16 +50,7 @@ async def test_requests_are_exactly_what_the_cli_sends(cli: KanaCli) -> None:
 
 async def test_validate_lists_what_publish_would_create(cli: KanaCli) -> None:
     result = await cli.validate()
-    assert result["data"] == [
-        'Feature api-calls will be created: CONSUMABLE "API Calls"',
-        'Feature seats will be created: CONSUMABLE "Seats"',
-        'Feature dashboard will be created: BINARY "Dashboard"',
-        "Package team will be created as DRAFT: api-calls (limit 20000, MONTH)",
-        "Package basic will be created as PUBLISHED: api-calls (limit 1000, MONTH), dashboard",
-        "Package pro will be created as PUBLISHED: api-calls (limit 10000, MONTH, overage enabled), "
-        "seats (unlimited, never resets), dashboard",
-        "Add-on extra-calls will be created as PUBLISHED: api-calls (limit 5000, MONTH)",
-    ]
+    assert result["data"] == FIRST_MESSAGES
     assert cli.lines("✖") == []
     assert cli.lines("⚠") == []
 

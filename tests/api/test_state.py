@@ -35,6 +35,17 @@ async def put_state(api: Api, document: dict[str, Any]) -> dict[str, int]:
     return imported
 
 
+def counts(document: dict[str, Any]) -> dict[str, int]:
+    """How many of each thing a generated document holds (4 features, 6 packages in its catalog)."""
+    return {
+        "features": 4,
+        "packages": 6,
+        "users": len(document["users"]),
+        "subscriptions": len(document["subscriptions"]),
+        "usage": len(document["usage"]),
+    }
+
+
 def without_app(document: dict[str, Any]) -> dict[str, Any]:
     """A document without the project's name (two projects have different names)."""
     return {k: v for k, v in document.items() if k != "app"}
@@ -84,13 +95,7 @@ async def activity(api: Api, document: dict[str, Any]) -> None:
 async def test_export_then_import_gives_the_same_state(new_api: Callable[[], Api]) -> None:
     source, copy = new_api(), new_api()
     document = generated_state(users=40, events=3000)
-    assert await put_state(source, document) == {
-        "features": 4,
-        "packages": 6,
-        "users": 40,
-        "subscriptions": len(document["subscriptions"]),
-        "usage": 3000,
-    }
+    assert await put_state(source, document) == counts(document)
     await activity(source, document)
     exported = await state(source)
     assert len(exported["usage"]) == 3005
@@ -143,6 +148,30 @@ async def test_put_state_replaces_what_the_project_held(catalog_api: Api) -> Non
             "would hold two live base packages",
         ),
         (lambda d: d["users"].append({"id": "user-0000"}), "Duplicate user id user-0000"),
+        (
+            lambda d: d["packages"]["draft"][0]["features"][0].update(limit=True),
+            "limit: Value error, must be a number, not true or false",
+        ),
+        (
+            lambda d: d["usage"].append({"user": "user-0000", "feature": "api-calls", "delta": 2**40}),
+            "delta: Input should be less than or equal to 2147483647",
+        ),
+        (
+            lambda d: d["clock"].update(offset_ms=10**15),
+            "clock.offset_ms: Input should be less than or equal",
+        ),
+        (
+            lambda d: d["subscriptions"].append(
+                {"id": "9" * 33, "user": "user-0001", "package": "more-messages"}
+            ),
+            "Subscription id must be at most 32 characters",
+        ),
+        (
+            lambda d: d["subscriptions"].append(
+                {"id": "9" * 30, "user": "user-0001", "package": "more-messages"}
+            ),
+            "A numeric subscription id must be at most 2147483647",
+        ),
         (
             lambda d: d["usage"].append({"user": "user-0000", "feature": "api-calls", "delta": -100000}),
             "Cannot revert 100000",
@@ -233,13 +262,7 @@ async def test_snapshots_save_list_restore_and_delete(api: Api) -> None:
     assert response.status_code == 200
     info = response.json()
     assert info["name"] == "before-test"
-    assert info["counts"] == {
-        "features": 4,
-        "packages": 6,
-        "users": 4,
-        "subscriptions": len(saved["subscriptions"]),
-        "usage": 50,
-    }
+    assert info["counts"] == counts(saved)
     await activity(api, saved)
     assert await state(api) != saved
     response = await api.control("POST", "/_kana/snapshots/before-test/restore")

@@ -6,14 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import yaml
 
 from kana_server.domain.config import KanaConfig, parse_config
 from kana_server.domain.model import Catalog, PackageStatus
 from kana_server.domain.publish import PublishPlan, plan_publish
 from kana_server.domain.state import catalog_document
-from tests.kana import fixture
+from tests.kana import FIXTURES, fixture
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+FIRST_MESSAGES = yaml.safe_load((FIXTURES / "cli" / "kana.dev.messages.yaml").read_text(encoding="utf-8"))
 
 
 def config(data: dict[str, Any]) -> KanaConfig:
@@ -42,16 +44,7 @@ def start() -> dict[str, Any]:
 
 def test_an_empty_server_gets_everything_as_information(start: dict[str, Any]) -> None:
     plan = plan_for(start, Catalog())
-    assert plan.messages == [
-        'Feature api-calls will be created: CONSUMABLE "API Calls"',
-        'Feature seats will be created: CONSUMABLE "Seats"',
-        'Feature dashboard will be created: BINARY "Dashboard"',
-        "Package team will be created as DRAFT: api-calls (limit 20000, MONTH)",
-        "Package basic will be created as PUBLISHED: api-calls (limit 1000, MONTH), dashboard",
-        "Package pro will be created as PUBLISHED: api-calls (limit 10000, MONTH, overage enabled), "
-        "seats (unlimited, never resets), dashboard",
-        "Add-on extra-calls will be created as PUBLISHED: api-calls (limit 5000, MONTH)",
-    ]
+    assert plan.messages == FIRST_MESSAGES
     assert [(p.id, p.status, p.is_addon) for p in plan.packages] == [
         ("team", PackageStatus.DRAFT, False),
         ("basic", PackageStatus.PUBLISHED, False),

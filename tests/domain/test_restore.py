@@ -129,14 +129,14 @@ def test_events_count_in_their_subscription_period_and_add_up(catalog: Catalog) 
         ],
         catalog,
     )
-    assert [(e.subscription_id, e.period_index, e.used_after) for e in plan.events] == [
+    assert [(e.record.subscription_id, e.record.period_index, e.used_after) for e in plan.events] == [
         ("2", 0, 5),
         ("2", 0, 12),
         ("3", 0, 2),
         ("1", 1, 9),
         ("1", 1, 4),
     ]
-    assert plan.events[4].action is UsageAction.SET
+    assert plan.events[4].record.action is UsageAction.SET
     assert plan.counters == {
         ("ann", "api-calls", "2", 0): 12,
         ("ann", "api-calls", "3", 0): 2,
