@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 4000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
-SOURCES := kana_server tests $(wildcard bench)
+CODE := kana_server tests $(wildcard bench)
 
 .PHONY: help install run test test-fast check format lint types schema bench clean
 
@@ -32,8 +32,8 @@ run: $(STAMP) ## Start the server on 127.0.0.1:4000 (SQLite file kana.db, demo d
 	$(BIN)/kana-server serve --host $(HOST) --port $(PORT) --seed demo
 
 check: $(STAMP) ## Format check, lint and type check
-	$(BIN)/ruff format --check $(SOURCES)
-	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy
 
 test: check $(CHROMIUM) ## Run the whole test suite (after `make check`)
@@ -43,11 +43,12 @@ test-fast: $(STAMP) ## The suite without the slow stress tests
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 format: $(STAMP) ## Format the code
-	$(BIN)/ruff format $(SOURCES)
-	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
-schema: $(STAMP) ## Regenerate schema.graphql from the code
+schema: $(STAMP) ## Regenerate schema.graphql and schema.client.graphql from the code
 	$(BIN)/kana-server schema --output schema.graphql
+	$(BIN)/kana-server schema --client --output schema.client.graphql
 
 bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
 	$(BIN)/python -m bench

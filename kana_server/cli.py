@@ -143,6 +143,14 @@ def serve(
             "--access-log/--no-access-log", help="Log every HTTP request.", envvar="KANA_ACCESS_LOG"
         ),
     ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="An origin allowed to call /client/graphql from a browser (repeat it; default: any). "
+            "Environment: KANA_CORS_ORIGINS, comma-separated.",
+        ),
+    ] = None,
     export_on_exit: Annotated[
         Path | None,
         typer.Option(
@@ -152,7 +160,8 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the server (Admin API on /graphql, Kana CLI routes on /cli, control plane on /_kana)."""
+    """Run the server (Admin API on /graphql, Client API on /client/graphql, Kana CLI routes on /cli,
+    control plane on /_kana)."""
     settings = settings_from(
         host=host,
         port=port,
@@ -163,6 +172,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         access_log=access_log,
+        cors_origins=cors_origin or None,
         export_on_exit=export_on_exit,
     )
     seed_path = settings.seed_path()
@@ -191,11 +201,15 @@ def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
     ] = None,
+    client: Annotated[
+        bool, typer.Option("--client", help="The Client API's schema (as in schema.client.graphql).")
+    ] = False,
 ) -> None:
-    """Print the Admin API schema (SDL), as in schema.graphql."""
-    from kana_server.api.schema import admin_schema
+    """Print the Admin API schema (SDL), as in schema.graphql; --client: the Client API's."""
+    from kana_server.api.schema import admin_schema, client_schema
 
-    text = admin_schema(Settings()).as_str() + "\n"
+    build = client_schema if client else admin_schema
+    text = build(Settings()).as_str() + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:

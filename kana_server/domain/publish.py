@@ -140,6 +140,12 @@ def _feature_changes(current: Feature, wanted: Feature) -> list[str]:
     return [c for c in changes if c]
 
 
+def _price_text(price: Price) -> str:
+    """`price_pro 50.00 gbp/month`."""
+    interval = f"/{price.interval}" if price.interval else ""
+    return f"{price.id} {price.display_amount} {price.currency}{interval}"
+
+
 def _limit(value: int | None) -> str:
     return "unlimited" if value is None else str(value)
 
@@ -181,8 +187,8 @@ def _package_changes(current: Package, wanted: Package, types: Mapping[str, Feat
     if current.metadata != wanted.metadata:
         changes.append("metadata changed")
     if current.prices != wanted.prices:
-        before_ids, after_ids = (", ".join(p.id for p in ps) for ps in (current.prices, wanted.prices))
-        changes.append(f"prices [{before_ids}] {ARROW} [{after_ids}]")
+        old_prices, new_prices = (", ".join(map(_price_text, ps)) for ps in (current.prices, wanted.prices))
+        changes.append(f"prices [{old_prices}] {ARROW} [{new_prices}]")
     return changes
 
 
@@ -292,7 +298,7 @@ def _package_entries(config: KanaConfig) -> list[_Entry]:
 
 
 def _plan_prices(
-    config: KanaConfig, kinds: dict[str, bool], plan: PublishPlan
+    config: KanaConfig, catalog: Catalog, kinds: dict[str, bool], in_file: set[str], plan: PublishPlan
 ) -> dict[str, tuple[Price, ...]]:
     prices: dict[str, tuple[Price, ...]] = {}
     for package_id, entries in (config.prices or {}).items():
@@ -303,6 +309,12 @@ def _plan_prices(
         for dupe in _duplicates(p.id for p in entries):
             plan.error(f"Package {package_id} lists price {dupe} twice", path)
         prices[package_id] = tuple(_price(p) for p in entries)
+        current = catalog.packages.get(package_id)
+        if current is not None and prices[package_id] != current.prices and package_id not in in_file:
+            # Prices are part of their package: they change with it (published: never), D77.
+            plan.error(
+                f"Prices of package {package_id} can only change with its entry in packages or addons", path
+            )
     return prices
 
 
@@ -351,7 +363,7 @@ def plan_publish(config: KanaConfig, catalog: Catalog, now: datetime) -> Publish
     for dupe in _duplicates(e.config.id for e in entries):
         plan.error(f"Duplicate package id {dupe}", ("packages",))
     kinds = {p.id: p.is_addon for p in catalog.packages.values()} | {e.config.id: e.is_addon for e in entries}
-    prices = _plan_prices(config, kinds, plan)
+    prices = _plan_prices(config, catalog, kinds, {e.config.id for e in entries}, plan)
     planned: dict[str, Package] = {}
 
     for entry in entries:

@@ -1,4 +1,4 @@
-"""Entitlements and usage: canUseFeature, recordUsage, showUsage, Feature.entitlement, the client API."""
+"""Entitlements and usage: canUseFeature, recordUsage, showUsage, Feature.entitlement, currentUser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from kana_server.domain import entitlements, usage
+from kana_server.domain.current_user import CurrentUser, feature_ids_of, subscribed_packages
 from kana_server.domain.entitlements import Decision, Grant
+from kana_server.domain.errors import Unauthenticated
 from kana_server.domain.model import Catalog, Feature, FeatureType, Subscription, UsageAction
 from kana_server.services.base import ProjectService, require_feature, require_user
 from kana_server.store.catalog import CatalogSnapshot
@@ -121,24 +123,26 @@ class UsageService(ProjectService):
         now = self.clock.now()
         async with self.reading() as store:
             holdings = await holdings_of(store, user_id)
-            catalog = holdings.catalog
-            wanted = [
-                catalog.features[f] for f in (feature_ids or list(catalog.features)) if f in catalog.features
-            ]
-            winners: dict[str, tuple[Grant | None, CounterKey | None]] = {}
-            for feature in wanted:
-                winner = holdings.winner(feature.id)
-                key = None
-                if winner is not None and feature.type is FeatureType.CONSUMABLE:
-                    key = holdings.counter_key(feature, winner, winner.window_at(now).index)
-                winners[feature.id] = (winner, key)
-            used = await store.used_many(holdings.user.pk, [k for _, k in winners.values() if k is not None])
-        return {
-            feature.id: entitlements.decide(
-                feature, winners[feature.id][0], used.get(winners[feature.id][1] or (0, 0, 0), 0), 1, now
-            )
-            for feature in wanted
-        }
+            return await decide_all(store, holdings, feature_ids or list(holdings.catalog.features), now)
+
+    async def current_user(self, user_id: str, user_key: int | None = None) -> CurrentUser:
+        """The Client API's currentUser: live packages and the winning decision for each of their features.
+
+        The caller authenticated as this user: an unknown user, or a user token whose user was renamed
+        (its internal key no longer matches, D18), is an authentication error (D43).
+        """
+        now = self.clock.now()
+        async with self.reading() as store:
+            found = await store.get_user(user_id)
+            if found is None:
+                raise Unauthenticated(f'user "{user_id}" not found')
+            if user_key is not None and found.pk != user_key:
+                raise Unauthenticated("the user token is no longer valid: its user was renamed")
+            holdings = Holdings(found, await store.subscriptions_of(found.pk), await store.snapshot())
+            packages = subscribed_packages(holdings.subscriptions, holdings.catalog)
+            feature_ids = feature_ids_of(packages, holdings.catalog)
+            decisions = await decide_all(store, holdings, feature_ids, now)
+        return CurrentUser(found.user, packages, holdings.catalog.features, decisions)
 
     async def record_usage(
         self, user_id: str, feature_id: str, delta: int = 1, action: UsageAction = UsageAction.ADD
@@ -165,6 +169,28 @@ class UsageService(ProjectService):
         return usage.usage_report(
             feature, winner, holdings.subscriptions, holdings.catalog, keyed, self.clock.now()
         )
+
+
+async def decide_all(
+    store: ProjectStore, holdings: Holdings, feature_ids: list[str], now: datetime
+) -> dict[str, Decision]:
+    """Decisions (for one unit) for several features of one user, reading all counters in one query."""
+    catalog = holdings.catalog
+    wanted = [catalog.features[f] for f in feature_ids if f in catalog.features]
+    winners: dict[str, tuple[Grant | None, CounterKey | None]] = {}
+    for feature in wanted:
+        winner = holdings.winner(feature.id)
+        key = None
+        if winner is not None and feature.type is FeatureType.CONSUMABLE:
+            key = holdings.counter_key(feature, winner, winner.window_at(now).index)
+        winners[feature.id] = (winner, key)
+    used = await store.used_many(holdings.user.pk, [k for _, k in winners.values() if k is not None])
+    return {
+        feature.id: entitlements.decide(
+            feature, winners[feature.id][0], used.get(winners[feature.id][1] or (0, 0, 0), 0), 1, now
+        )
+        for feature in wanted
+    }
 
 
 async def record_event(

@@ -29,6 +29,7 @@ SUBSCRIPTIONS = table(models.SubscriptionRow)
 USAGE_COUNTERS = table(models.UsageCounterRow)
 USAGE_EVENTS = table(models.UsageEventRow)
 SNAPSHOTS = table(models.SnapshotRow)
+CHECKOUT_SESSIONS = table(models.CheckoutSessionRow)
 
 
 def dialect_insert(dialect: str, target: Table) -> Any:

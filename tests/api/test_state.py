@@ -11,9 +11,9 @@ import httpx
 import pytest
 import yaml
 
-from kana_server.app import create_app
 from kana_server.settings import Settings
 from tests.kana import Api, random_key
+from tests.servers import serving
 from tests.state_factory import CONSUMABLES, generated_state
 
 USAGE_FIELDS = "periodStart periodEnd consumption { used budget overageEnabled }"
@@ -230,11 +230,8 @@ async def test_reset_checks_its_body(api: Api) -> None:
 @pytest.fixture
 async def seeded(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """A server of its own started with the demo seed."""
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'seeded.db'}", seed="demo"))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://seeded.test") as client,
-    ):
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'seeded.db'}", seed="demo", port=0)
+    async with serving(settings) as client:
         yield client
 
 

@@ -216,7 +216,7 @@ def test_a_billing_template_may_use_a_price_added_in_the_same_file(start: dict[s
     plan = plan_for(start, catalog)
     assert plan.errors == []
     assert plan.messages == [
-        "Package team (DRAFT) will be updated: prices [] → [price_team]",
+        "Package team (DRAFT) will be updated: prices [] → [price_team 99.00 usd/month]",
         "Billing template team-monthly will be saved: team",
     ]
     assert plan.packages[0].prices[0].display_amount == "99.00"

@@ -12,7 +12,7 @@ import pytest
 from kana_server import project_files
 from kana_server.config_files import load_config_file_text
 from kana_server.domain.config import parse_config
-from tests.e2e.process import ServerProcess
+from tests.processes import KanaProcess
 from tests.state_factory import generated_state
 
 pytestmark = pytest.mark.e2e
@@ -35,11 +35,11 @@ async def test_sigterm_writes_the_export(tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'kana.db'}"
     await fill(database, 500)
     target = tmp_path / "state.yaml"
-    with ServerProcess(tmp_path, "--database", database, "--export-on-exit", str(target)) as server:
+    with KanaProcess("--database", database, "--export-on-exit", str(target)) as server:
         server.signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then ends by the signal it received, as the signal asks.
-        assert server.wait() in (0, -signal.SIGTERM), server.output()
-        assert "exported the default project" in server.output()
+        assert server.wait() in (0, -signal.SIGTERM), server.log()
+    assert "exported the default project" in server.log()
     assert target.read_bytes() == await export_text(database)
     assert [p.name for p in tmp_path.glob("*.tmp")] == []  # noqa: ASYNC240 - a test's own folder
 
@@ -63,12 +63,17 @@ async def test_ctrl_c_during_the_export_leaves_the_old_file_or_a_complete_new_on
     outcomes = []
     for delay, second in plan:
         target.write_bytes(old)
-        with ServerProcess(tmp_path, "--database", database, "--export-on-exit", str(target)) as server:
+        with KanaProcess("--database", database, "--export-on-exit", str(target)) as server:
             server.signal(signal.SIGINT)
             if delay is not None and second is not None:
                 await asyncio.sleep(delay)
                 server.signal(second)
             server.wait()
+        leftovers = list(tmp_path.glob(".state.yaml.*.tmp"))  # noqa: ASYNC240 - the test's own folder
+        if second is not signal.SIGKILL:
+            assert leftovers == []  # only a killed process can leave its temporary file behind
+        for leftover in leftovers:
+            leftover.unlink()
         written = target.read_bytes()
         if written == old:
             outcomes.append("old")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from kana_server.store.models import KEPT_ON_RESET, PROJECT_TABLES
 from kana_server.store.scoped import table
 from tests.kana import random_key
 from tests.state_factory import generated_state
+
+HOUR = timedelta(hours=1)
 
 
 def project_tables() -> set[str]:
@@ -60,6 +63,9 @@ async def test_a_reset_empties_every_registered_table_of_that_project_only(runti
     for project in (reset_project, other_project):
         services = runtime.services(project)
         await services.project_state.import_state(parse_config(document, "test"))
+        await services.billing.generate_subscription_link(
+            "user-0000", "pro-monthly", "https://app.test/ok", "https://app.test/no", "http://kana.test", HOUR
+        )
         await services.project_state.save_snapshot("saved")
     before = await rows_per_table(runtime, reset_project)
     # The data fills every table, so an unregistered table would be caught below.
