@@ -15,7 +15,7 @@ from kana_server.api.context import KanaContext
 from kana_server.api.http import KanaGraphQLView
 from kana_server.api.schema import admin_schema
 from kana_server.clock import Clock
-from kana_server.routes import checkout, client_api, control
+from kana_server.routes import checkout, cli, client_api, control
 from kana_server.runtime import Runtime
 from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
 
@@ -23,8 +23,8 @@ log = logging.getLogger("kana_server")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the ASGI app: Admin API on /graphql, Client API on /client/graphql, control plane and
-    checkout pages on /_kana."""
+    """Build the ASGI app: Admin API on /graphql, Client API on /client/graphql, Kana CLI routes on /cli,
+    control plane and checkout pages on /_kana."""
     settings = settings or Settings()
     runtime = Runtime.create(settings, clock)
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Route("/", home, methods=["GET"]),
             Route("/graphql", admin, methods=["GET", "POST"]),
             *client_api.routes(runtime, settings),
+            *cli.routes(),
             *control.routes(),
             *checkout.routes(),
         ],

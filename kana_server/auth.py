@@ -80,8 +80,10 @@ class Authenticator:
         if project is None:
             if self.settings.strict_keys or not PRIVATE_KEY.match(key):
                 raise Unauthenticated("the API key is not valid")
+            # Named after its public key: the name is printed (the CLI's `# PROJECT:`), the key must not be.
+            public_key = public_key_for(key)
             project = await self.repository.ensure_project(
-                key, public_key_for(key), key, secrets.token_hex(32), now
+                key, public_key, public_key, secrets.token_hex(32), now
             )
         return Principal(project, KeyKind.PRIVATE)
 

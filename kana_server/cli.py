@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from kana_server import __version__
+from kana_server.domain.errors import KanaError
 from kana_server.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,7 +35,47 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages are never cut: editors and logs read them
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Database URL, e.g. sqlite+aiosqlite:///./kana.db (the default), "
+        "postgresql+asyncpg://user@host/db.",
+        envvar="KANA_DATABASE_URL",
+        show_default=False,
+    ),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        "-p",
+        help="The project's private key (default: the default project's, --api-key / KANA_API_KEY).",
+        show_default=False,
+    ),
+]
+
+
+class DocumentFormat(StrEnum):
+    """Formats an export can be written in."""
+
+    yaml = "yaml"
+    json = "json"
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's async work; a Kana error (bad file, refused import) ends it with exit code 1."""
+    try:
+        return asyncio.run(work)
+    except KanaError as error:
+        console.print(Text(error.message, style="red"), highlight=False)
+        raise typer.Exit(1) from None
+    except OSError as error:
+        console.print(Text(str(error), style="red"), highlight=False)
+        raise typer.Exit(1) from None
 
 
 def settings_from(**flags: Any) -> Settings:
@@ -109,8 +156,17 @@ def serve(
             "Environment: KANA_CORS_ORIGINS, comma-separated.",
         ),
     ] = None,
+    export_on_exit: Annotated[
+        Path | None,
+        typer.Option(
+            help="When the server stops (Ctrl-C, SIGTERM), write the default project's export to this file "
+            "(atomically; JSON for a .json name, otherwise YAML).",
+            envvar="KANA_EXPORT_ON_EXIT",
+        ),
+    ] = None,
 ) -> None:
-    """Run the server (Admin API on /graphql, Client API on /client/graphql, control plane on /_kana)."""
+    """Run the server (Admin API on /graphql, Client API on /client/graphql, Kana CLI routes on /cli,
+    control plane on /_kana)."""
     settings = settings_from(
         host=host,
         port=port,
@@ -122,6 +178,7 @@ def serve(
         log_level=log_level,
         access_log=access_log,
         cors_origins=cors_origin or None,
+        export_on_exit=export_on_exit,
     )
     seed_path = settings.seed_path()
     if seed_path is not None and not seed_path.exists():
@@ -147,17 +204,6 @@ def serve(
         from kana_server.app import create_app
 
         uvicorn.run(create_app(settings), **common)
-
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="Database URL (as for serve).",
-        envvar="KANA_DATABASE_URL",
-        show_default=False,
-    ),
-]
 
 
 def shown_url(url: str) -> str:
@@ -246,6 +292,131 @@ def schema(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def seed(
+    file: Annotated[Path, typer.Argument(help="A kana.yaml seed file (or an export), YAML or JSON.")],
+    database: DatabaseOption = None,
+    project: ProjectOption = None,
+) -> None:
+    """Apply a seed file to a project in the database, without a server (once per content, as --seed)."""
+    from kana_server import project_files
+
+    with console.status(f"Seeding from {file}"):
+        report = run(project_files.seed(file, database=database, key=project))
+    if not report.applied:
+        console.print(f"[green]✔[/green] {file} was already applied to this project: nothing changed")
+        return
+    for message in report.messages:
+        console.print(Text("  " + message), highlight=False)
+    console.print(f"[green]✔[/green] Seeded from {file}")
+
+
+@contextmanager
+def usage_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar for the usage events of a long import (shown once there are events to write)."""
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def advance(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            bar.start()
+            tasks[phase] = bar.add_task(f"Writing {phase} events", total=total)
+        bar.update(tasks[phase], completed=done)
+
+    try:
+        yield advance
+    finally:
+        bar.stop()
+
+
+@app.command(name="import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="An export (kana-server export), YAML or JSON.")],
+    database: DatabaseOption = None,
+    project: ProjectOption = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Empty the project first (otherwise it must be empty).")
+    ] = False,
+) -> None:
+    """Load an export into a project, all or nothing: the project then holds exactly that state."""
+    from kana_server import project_files
+
+    with usage_progress() as progress:
+        report = run(
+            project_files.import_file(
+                file, database=database, key=project, replace=replace, progress=progress
+            )
+        )
+    counts = ", ".join(f"{count} {name}" for name, count in report.as_dict().items())
+    console.print(Text.from_markup("[green]✔[/green] ") + Text(f"Imported {file}: {counts}"), highlight=False)
+
+
+@app.command()
+def export(
+    database: DatabaseOption = None,
+    project: ProjectOption = None,
+    fmt: Annotated[
+        DocumentFormat, typer.Option("--format", "-f", help="yaml or json.")
+    ] = DocumentFormat.yaml,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    ] = None,
+) -> None:
+    """Print a project's whole state: catalog, users, subscriptions, every usage event (import reads it)."""
+    from kana_server import project_files
+
+    data = run(project_files.export(database=database, key=project, fmt=fmt.value, output=output))
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        console.print(f"[green]✔[/green] Exported to {output}")
+
+
+LEVEL_STYLE = {
+    "error": "[red]✖[/red]",
+    "warning": "[yellow]⚠[/yellow]",
+    "info": "ℹ",
+    "ok": "[green]✔[/green]",
+}
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="A kana.yaml (Kana CLI config or seed) or an export.")],
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="Compare with this database's project, as `kana validate` compares with the server "
+            "(otherwise the file is tried on an empty in-memory project).",
+            show_default=False,
+        ),
+    ] = None,
+    project: ProjectOption = None,
+    as_import: Annotated[
+        bool, typer.Option("--import", help="Try the file as `kana-server import` loads it (exports).")
+    ] = False,
+) -> None:
+    """Check a kana.yaml: the Kana CLI's own checks, then kana-server's, each with its line number."""
+    from kana_server import project_files
+
+    result = run(project_files.validate(file, database=database, key=project, as_import=as_import))
+    for level, line in result.lines:
+        console.print(Text.from_markup(LEVEL_STYLE[level]) + " " + Text(line), highlight=False)
+    if result.errors:
+        console.print(f"[red]{result.errors} error(s)[/red]")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -7,18 +7,16 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from kana_server.auth import Authenticator, Principal
 from kana_server.clock import Clock, SystemClock
+from kana_server.config_files import format_of, load_config_file_text, render_document, write_atomically
 from kana_server.domain.checkout import SESSION_ID
 from kana_server.domain.config import KanaConfig
-from kana_server.domain.errors import CheckoutSessionNotFound, InvalidInput
+from kana_server.domain.errors import CheckoutSessionNotFound
 from kana_server.domain.model import Project
 from kana_server.services import Services
 from kana_server.services.base import TraceSink, _no_trace
-from kana_server.services.seeding import SeedReport, seed_digest
+from kana_server.services.seeding import SeedFile, SeedReport, seed_digest
 from kana_server.settings import Settings
 from kana_server.store.database import Database, DatabaseOptions
 from kana_server.store.repository import Repository
@@ -27,18 +25,15 @@ log = logging.getLogger("kana_server")
 
 
 def load_config_text(text: str, source: str) -> KanaConfig:
-    """Parse a kana.yaml text; errors name the source and what is wrong."""
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{source}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{source}: a kana.yaml must be a mapping at the top level")
-    try:
-        return KanaConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"{source}: {problems}") from exc
+    """Parse a kana.yaml text; errors name the source, the line and what is wrong."""
+    return load_config_file_text(text, source)
+
+
+async def read_seed_file(path: Path) -> SeedFile:
+    """Read and parse a seed file (kana.yaml, or an export in YAML or JSON)."""
+    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    config = await asyncio.to_thread(load_config_text, text, str(path))
+    return SeedFile(config, seed_digest(text), str(path))
 
 
 def open_database(settings: Settings) -> Database:
@@ -62,6 +57,7 @@ class Runtime:
     authenticator: Authenticator
     clock: Clock = field(default_factory=SystemClock)
     default_project: Project | None = None
+    startup_seed: SeedFile | None = None  # re-applied by `POST /_kana/reset {"reseed": true}`
     ready: bool = False
 
     @classmethod
@@ -79,21 +75,41 @@ class Runtime:
         self.default_project = await self.authenticator.ensure_default_project(self.clock.now())
         path = self.settings.seed_path()
         if path is not None:
-            report = await self.apply_seed_file(path)
+            self.startup_seed = await read_seed_file(path)
+            report = await self.services(self.default_project).seeding.apply_seed(self.startup_seed)
             log.info("seed %s: %s", path, "applied" if report.applied else "already applied, nothing changed")
         self.ready = True
 
-    async def apply_seed_file(self, path: Path) -> SeedReport:
-        """Apply a seed file to the default project (once per content)."""
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        config = load_config_text(text, str(path))
-        project = await self.authenticator.ensure_default_project(self.clock.now())
-        return await self.services(project).seeding.apply_seed(config, seed_digest(text))
+    async def project(self, private_key: str | None = None) -> Project:
+        """A project by its private key (the default project when None), created on first use."""
+        key = private_key or self.settings.private_key
+        return (await self.private_principal(key)).project
+
+    async def apply_seed_file(self, path: Path, private_key: str | None = None) -> SeedReport:
+        """Apply a seed file to a project (the default one unless a key is given), once per content."""
+        seed = await read_seed_file(path)
+        return await self.services(await self.project(private_key)).seeding.apply_seed(seed)
+
+    async def export_to_file(self, path: Path, private_key: str | None = None) -> None:
+        """Write a project's export to a file atomically (YAML, or JSON for a `.json` name)."""
+        document = await self.services(await self.project(private_key)).project_state.export_document()
+        data = await asyncio.to_thread(render_document, document, format_of(path))
+        await asyncio.to_thread(write_atomically, path, data)
 
     async def stop(self) -> None:
-        """Close the database."""
+        """Write the default project's export if asked (`--export-on-exit`, atomically, D58), then close
+        the database."""
         self.ready = False
-        await self.db.close()
+        path = self.settings.export_on_exit
+        try:
+            if path is not None:
+                log.info("exporting the default project to %s", path)
+                await self.export_to_file(path)
+                log.info("exported the default project to %s", path)
+        except Exception:  # a failed export must not stop the database from closing
+            log.exception("could not export the default project to %s", path)
+        finally:
+            await self.db.close()
 
     def services(self, project: Project, trace: TraceSink = _no_trace) -> Services:
         """The services acting for a project."""

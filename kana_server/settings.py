@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     seed: str | None = Field(
         None, description="kana.yaml seed applied to the default project ('demo': built-in)."
     )
+    export_on_exit: Path | None = Field(
+        None, description="Write the default project's export to this file when the server stops."
+    )
     api_key: SecretStr = Field(
         SecretStr(DEFAULT_PRIVATE_KEY), description="The default project's private key."
     )

@@ -59,6 +59,20 @@ class KanaProcess:
             raise RuntimeError("kana-server did not start:\n" + "".join(self.output))
         return self
 
+    def signal(self, number: int) -> None:
+        """Send a signal to the process (by its PID) if it still runs, e.g. SIGINT as Ctrl-C does."""
+        if self._process is not None and self._process.poll() is None:
+            os.kill(self._process.pid, number)
+
+    def wait(self, timeout: float = 60) -> int:
+        """Wait for the process to end by itself; its exit code."""
+        assert self._process is not None
+        return self._process.wait(timeout=timeout)
+
+    def log(self) -> str:
+        """Everything the process printed so far."""
+        return "".join(self.output)
+
     def stop(self) -> None:
         """Terminate the process (by its PID) and wait for it; kill it if it does not stop."""
         if self._process is None:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 from strawberry.scalars import JSON
 
-from kana_server.domain.clock import parse_instant
+from kana_server.domain.clock import format_instant, parse_instant
 
 __all__ = ["JSON", "DateTime", "format_instant"]
-
-
-def format_instant(instant: datetime) -> str:
-    """How Kana prints an instant: `2022-01-21T16:08:09.640Z` (JavaScript's toISOString)."""
-    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 DateTime = strawberry.scalar(

@@ -17,6 +17,11 @@ def truncate_ms(instant: datetime) -> datetime:
     return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
 
+def format_instant(instant: datetime) -> str:
+    """How Kana prints an instant: `2022-01-21T16:08:09.640Z` (JavaScript's toISOString, D24)."""
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass(frozen=True, slots=True)
 class ClockState:
     """A project's virtual clock: an offset from real time, or a frozen instant."""

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
+from kana_server.domain.clock import truncate_ms
+from kana_server.domain.errors import InvalidInput
 from kana_server.domain.model import (
     FeatureType,
     JSONValue,
@@ -14,6 +25,34 @@ from kana_server.domain.model import (
     SubscriptionStatus,
     UsageAction,
 )
+
+ConfigPath = tuple[str | int, ...]
+"""Where a value sits in a config document, e.g. ("packages", "published", 0, "features", 1)."""
+
+
+def _utc_instant(value: datetime) -> datetime:
+    """Instants in files are UTC: a value without a zone is taken as UTC; kept on the millisecond grid."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return truncate_ms(value.astimezone(UTC))
+
+
+Instant = Annotated[datetime, AfterValidator(_utc_instant)]
+
+INT_MAX = 2**31 - 1
+"""GraphQL's Int is 32-bit: limits, deltas and amounts a file gives must fit in it."""
+MAX_CLOCK_OFFSET_MS = 200 * 366 * 24 * 3600 * 1000
+"""A virtual clock further than 200 years from real time is a mistake (and out of datetime's range)."""
+
+
+def _not_bool(value: Any) -> Any:
+    """`true` is not a number (pydantic would read it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=-INT_MAX, le=INT_MAX)]
 
 
 class _Model(BaseModel):
@@ -35,7 +74,7 @@ class PackageFeatureConfig(_Model):
     """A feature inside a package: `{id, limit, overage_enabled, reset_period}`."""
 
     id: str
-    limit: int | None = Field(default=None, ge=0)  # absent or null: unlimited
+    limit: Annotated[Count, Field(ge=0)] | None = None  # absent or null: unlimited
     overage_enabled: bool | None = False
     reset_period: ResetPeriod | None = None
 
@@ -53,18 +92,25 @@ class PackageConfig(_Model):
     features: list[PackageFeatureConfig] = Field(default_factory=list)
     metadata: JSONValue = None
     base_packages: list[str] = Field(default_factory=list)  # add-ons only
+    updated_at: Instant | None = None  # exports keep Package.updatedAt; absent: the time of publishing
+
+    @field_validator("features", "base_packages", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 T = TypeVar("T")
 
 
 class StatusSections(_Model, Generic[T]):
-    """`draft:` and `published:` lists (a null list counts as empty)."""
+    """`draft:` and `published:` lists (a null list counts as empty); `archived:` is kana-server's (D52)."""
 
     draft: list[T] = Field(default_factory=list)
     published: list[T] = Field(default_factory=list)
+    archived: list[T] = Field(default_factory=list)
 
-    @field_validator("draft", "published", mode="before")
+    @field_validator("draft", "published", "archived", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any) -> Any:
         return [] if value is None else value
@@ -75,7 +121,7 @@ class PriceConfig(_Model):
 
     id: str
     provider: str = Field(default="STRIPE", min_length=1)
-    amount: int = Field(ge=0)  # minor units: 5000 is 50.00
+    amount: Annotated[Count, Field(ge=0)]  # minor units: 5000 is 50.00
     displayAmount: str | None = None  # absent: from amount, 5000 → "50.00"
     currency: str = Field(min_length=1)
     interval: str | None = None  # None: a one-off price
@@ -106,18 +152,32 @@ class SubscriptionConfig(_Model):
     package: str
     id: str | None = None
     status: SubscriptionStatus = SubscriptionStatus.ACTIVE
-    started_at: datetime | None = None
+    started_at: Instant | None = None
+    status_changed_at: Instant | None = None  # exports keep it; absent: started_at
     metadata: JSONValue = None
 
 
 class UsageConfig(_Model):
-    """A usage event to record ([X] seed extension); `at` defaults to now."""
+    """A usage event to record ([X] seed extension); `at` defaults to now.
+
+    Exports also name the subscription the event counted against and the index of its reset period
+    (D54); without them the event counts where recordUsage would count it at `at`.
+    """
 
     user: str
     feature: str
-    delta: int = 1
+    delta: Count = 1
     action: UsageAction = UsageAction.ADD
-    at: datetime | None = None
+    at: Instant | None = None
+    subscription: str | None = None
+    period: int | None = Field(default=None, ge=0)
+
+
+class ClockConfig(_Model):
+    """The project's virtual clock ([X] exports): an offset from real time, or a frozen instant."""
+
+    offset_ms: int = Field(default=0, ge=-MAX_CLOCK_OFFSET_MS, le=MAX_CLOCK_OFFSET_MS)
+    frozen_at: Instant | None = None
 
 
 class KanaConfig(_Model):
@@ -125,6 +185,7 @@ class KanaConfig(_Model):
 
     version: str | None = None
     app: str | None = None
+    clock: ClockConfig | None = None
     features: list[FeatureConfig] | None = None
     packages: StatusSections[PackageConfig] | None = None
     addons: StatusSections[PackageConfig] | None = None
@@ -138,3 +199,43 @@ class KanaConfig(_Model):
     @classmethod
     def _version_as_text(cls, value: Any) -> Any:
         return None if value is None else str(value)
+
+    @property
+    def seed_sections(self) -> list[str]:
+        """The kana-server sections that hold project data rather than catalog (users, usage, ...)."""
+        names = ("clock", "users", "subscriptions", "usage")
+        return [name for name in names if getattr(self, name) is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One thing wrong in a config document, and where."""
+
+    path: ConfigPath
+    message: str
+
+    def __str__(self) -> str:
+        where = ".".join(str(part) for part in self.path)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class ConfigError(InvalidInput):
+    """A document that is not a valid kana.yaml; `problems` lists each one with its path."""
+
+    def __init__(self, source: str, problems: list[ConfigProblem]) -> None:
+        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+        self.source = source
+        self.problems = problems
+
+
+def parse_config(data: object, source: str) -> KanaConfig:
+    """A kana.yaml document (already parsed from YAML or JSON) as a typed config, or ConfigError."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, [ConfigProblem((), "a kana.yaml must be a mapping at the top level")])
+    try:
+        return KanaConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [ConfigProblem(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+        raise ConfigError(source, problems) from exc

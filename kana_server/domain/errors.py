@@ -72,6 +72,13 @@ class SubscriptionNotFound(NotFound):
     kind = "Subscription"
 
 
+class SnapshotNotFound(NotFound):
+    """No saved snapshot with that name in the project ([X] control plane)."""
+
+    name = "SnapshotNotFoundError"
+    kind = "Snapshot"
+
+
 class SubscriptionError(KanaError):
     """A subscribe call that breaks Kana's subscription rules (messages verbatim from Kana)."""
 
@@ -129,6 +136,7 @@ ALL_ERRORS: tuple[type[KanaError], ...] = (
     FeatureNotFound,
     PackageNotFound,
     SubscriptionNotFound,
+    SnapshotNotFound,
     SubscriptionError,
     UnknownPackageInSubscribe,
     SubscriptionLinkError,

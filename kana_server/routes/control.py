@@ -1,4 +1,5 @@
-"""kana-server's own control plane under `/_kana/` ([X]): health, clock, seed, statuses, packages."""
+"""kana-server's own control plane under `/_kana/` ([X]): health, clock, seed, statuses, packages,
+reset, state (export/import) and snapshots."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kana_server.api.scalars import format_instant
-from kana_server.domain.clock import ClockState
+from kana_server.config_files import render_document
+from kana_server.domain.clock import ClockState, format_instant
+from kana_server.domain.config import parse_config
 from kana_server.domain.errors import InvalidInput, KanaError
 from kana_server.domain.model import PackageStatus, SubscriptionStatus
 from kana_server.runtime import Runtime, load_config_text
 from kana_server.services import Services
-from kana_server.services.seeding import seed_digest
+from kana_server.services.seeding import SeedFile, seed_digest
+from kana_server.store.state import SnapshotInfo
 
 STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "NOT_FOUND": 404, "CONFLICT": 409}
 
@@ -44,8 +47,11 @@ async def json_body(request: Request) -> dict[str, Any]:
 Handler = Callable[[Request, Services], Awaitable[Response]]
 
 
-def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A control route acting on the project of the private key it was called with."""
+def authenticated(
+    handler: Handler, errors: Callable[[KanaError], Response] = error_response
+) -> Callable[[Request], Awaitable[Response]]:
+    """A route acting on the project of the private key it was called with; Kana errors are answered
+    in the route family's shape (the control plane's by default)."""
 
     async def endpoint(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
@@ -53,7 +59,7 @@ def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             services = await runtime.services_for_private_key(request.headers.get("authorization"))
             return await handler(request, services)
         except KanaError as error:
-            return error_response(error)
+            return errors(error)
 
     return endpoint
 
@@ -131,7 +137,9 @@ async def seed(request: Request, services: Services) -> Response:
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("The seed must be UTF-8 text (YAML or JSON)") from exc
-    report = await services.seeding.apply_seed(load_config_text(text, "seed"), seed_digest(text))
+    report = await services.seeding.apply_seed(
+        SeedFile(load_config_text(text, "seed"), seed_digest(text), "seed")
+    )
     return JSONResponse({"applied": report.applied, "messages": report.messages})
 
 
@@ -143,6 +151,70 @@ def package_status(status: PackageStatus) -> Handler:
         return JSONResponse({"id": package.id, "status": package.status.value})
 
     return handler
+
+
+async def reset(request: Request, services: Services) -> Response:
+    """Empty the project (`{"reseed": true}`: then apply the server's startup seed again, D56)."""
+    body = await json_body(request)
+    unknown = set(body) - {"reseed"}
+    if unknown:
+        raise InvalidInput(f"Unknown reset fields: {', '.join(sorted(unknown))} (use reseed)")
+    reseed = body.get("reseed", False)
+    if not isinstance(reseed, bool):
+        raise InvalidInput("reseed must be true or false")
+    runtime: Runtime = request.app.state.runtime
+    messages = await services.project.reset(reseed=reseed, seed=runtime.startup_seed)
+    return JSONResponse({"reset": True, "reseeded": reseed, "messages": messages})
+
+
+async def get_state(request: Request, services: Services) -> Response:
+    """The project's export document: JSON, or YAML with `?format=yaml`."""
+    fmt = request.query_params.get("format", "json")
+    if fmt not in ("json", "yaml"):
+        raise InvalidInput("format must be json or yaml")
+    document = await services.project_state.export_document()
+    return Response(render_document(document, fmt), media_type=f"application/{fmt}")
+
+
+async def put_state(request: Request, services: Services) -> Response:
+    """Replace the project's state with an export document (JSON body), all or nothing."""
+    config = parse_config(await json_body(request), "body")
+    report = await services.project_state.import_state(config, replace=True, source="body")
+    return JSONResponse({"imported": report.as_dict()})
+
+
+def snapshot_json(info: SnapshotInfo) -> dict[str, Any]:
+    """A snapshot as the control plane reports it."""
+    return {
+        "name": info.name,
+        "createdAt": format_instant(info.created_at),
+        "counts": info.counts,
+        "size": info.size,
+    }
+
+
+async def list_snapshots(request: Request, services: Services) -> Response:
+    """The project's snapshots, oldest first."""
+    return JSONResponse({"snapshots": [snapshot_json(i) for i in await services.project_state.snapshots()]})
+
+
+async def save_snapshot(request: Request, services: Services) -> Response:
+    """Save the project's state under a name (a snapshot of that name is replaced)."""
+    info = await services.project_state.save_snapshot(request.path_params["name"])
+    return JSONResponse(snapshot_json(info))
+
+
+async def restore_snapshot(request: Request, services: Services) -> Response:
+    """Replace the project's state with a snapshot's."""
+    info = await services.project_state.restore_snapshot(request.path_params["name"])
+    return JSONResponse({"restored": snapshot_json(info)})
+
+
+async def delete_snapshot(request: Request, services: Services) -> Response:
+    """Delete a snapshot."""
+    name = request.path_params["name"]
+    await services.project_state.delete_snapshot(name)
+    return JSONResponse({"deleted": name})
 
 
 def routes() -> list[Route]:
@@ -168,4 +240,11 @@ def routes() -> list[Route]:
             authenticated(package_status(PackageStatus.ARCHIVED)),
             methods=["POST"],
         ),
+        Route("/_kana/reset", authenticated(reset), methods=["POST"]),
+        Route("/_kana/state", authenticated(get_state), methods=["GET"]),
+        Route("/_kana/state", authenticated(put_state), methods=["PUT"]),
+        Route("/_kana/snapshots", authenticated(list_snapshots), methods=["GET"]),
+        Route("/_kana/snapshots/{name}", authenticated(save_snapshot), methods=["POST"]),
+        Route("/_kana/snapshots/{name}", authenticated(delete_snapshot), methods=["DELETE"]),
+        Route("/_kana/snapshots/{name}/restore", authenticated(restore_snapshot), methods=["POST"]),
     ]

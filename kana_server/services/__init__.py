@@ -12,6 +12,7 @@ from kana_server.services.billing import BillingService
 from kana_server.services.catalog import CatalogService
 from kana_server.services.project import ProjectControlService
 from kana_server.services.seeding import SeedService
+from kana_server.services.state import ProjectStateService
 from kana_server.services.subscriptions import SubscriptionService
 from kana_server.services.usage import UsageService
 from kana_server.services.users import UserService
@@ -29,6 +30,7 @@ class Services:
     billing: BillingService
     seeding: SeedService
     project: ProjectControlService
+    project_state: ProjectStateService
 
     @property
     def state(self) -> RequestState:
@@ -50,4 +52,5 @@ class Services:
             BillingService(env),
             SeedService(env),
             ProjectControlService(env),
+            ProjectStateService(env),
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from kana_server.domain import publish
 from kana_server.domain.config import KanaConfig, PackageFeatureConfig
@@ -18,6 +19,7 @@ from kana_server.domain.model import (
     PackageFeature,
     PackageStatus,
 )
+from kana_server.domain.state import catalog_document
 from kana_server.services.base import ProjectService, require_feature
 from kana_server.store.repository import ProjectStore
 
@@ -174,22 +176,40 @@ class CatalogService(ProjectService):
             await store.update_package(package_id, metadata=package.metadata, status=status, updated_at=now)
         return updated
 
-    async def validate_config(self, config: KanaConfig) -> publish.PublishPlan:
-        """What publishing a config would change (the `/cli/validate` answer)."""
+    async def validate_config(self, config: KanaConfig) -> list[publish.PlanMessage]:
+        """What publishing a config would change: the `/cli/validate` answer (empty: up to date)."""
         async with self.reading() as store:
-            return publish.plan_publish(config, (await store.snapshot()).catalog, self.clock.now())
+            plan = publish.plan_publish(config, (await store.snapshot()).catalog, self.clock.now())
+        return publish.cli_route_warnings(config) + plan.notes
 
-    async def publish_config(self, config: KanaConfig) -> publish.PublishPlan:
-        """Apply a config's catalog in one transaction, or nothing when the plan has errors."""
+    async def publish_config(self, config: KanaConfig) -> PublishOutcome:
+        """Apply a config's catalog in one transaction, or nothing when the plan has errors; answers
+        the catalog as it is after publishing, in the Kana CLI's format (`/cli/publish`)."""
         now = self.clock.now()
         async with self.writing() as store:
             await store.lock_project()
-            snapshot = await store.snapshot()
-            plan = publish.plan_publish(config, snapshot.catalog, now)
+            plan = publish.plan_publish(config, (await store.snapshot()).catalog, now)
+            messages = [note.text for note in publish.cli_route_warnings(config)] + plan.messages
             if plan.errors:
-                return plan
+                return PublishOutcome(messages, plan.errors, None)
             await apply_plan(store, plan, now)
-        return plan
+            catalog = (await store.snapshot()).catalog
+            document = catalog_document(catalog, await store.project_name())
+        return PublishOutcome(messages, [], document)
+
+    async def pull_config(self) -> dict[str, Any]:
+        """The catalog in the Kana CLI's format (`/cli/pull`)."""
+        async with self.reading() as store:
+            return catalog_document((await store.snapshot()).catalog, await store.project_name())
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """A `/cli/publish`: every message, the errors that stopped it, or the catalog it left."""
+
+    messages: list[str]
+    errors: list[str]
+    document: dict[str, Any] | None
 
 
 async def apply_plan(store: ProjectStore, plan: publish.PublishPlan, now: datetime) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from kana_server.domain.clock import ClockState, change_clock, parse_instant, project_clock_state
+from kana_server.domain.errors import InvalidInput
 from kana_server.services.base import ProjectService
+from kana_server.services.seeding import SeedFile, apply_seed_in
 
 
 class ProjectControlService(ProjectService):
@@ -34,8 +36,17 @@ class ProjectControlService(ProjectService):
             await store.set_clock(state)
         return state
 
-    async def reset(self) -> None:
-        """Delete all of the project's data and put its clock back on real time."""
+    async def reset(self, *, reseed: bool = False, seed: SeedFile | None = None) -> list[str]:
+        """Delete all of the project's data (snapshots are kept, D55) and put its clock back on real
+        time; with `reseed`, apply the server's startup seed again, in the same transaction (D56)."""
+        if reseed and seed is None:
+            raise InvalidInput(
+                "This server was started without a seed (--seed), so there is nothing to reseed"
+            )
         async with self.writing() as store:
             await store.lock_project()
             await store.reset()
+            if reseed and seed is not None:
+                notes = await apply_seed_in(store, seed, self.env.real_clock.now())
+                return [note.text for note in notes]
+        return []

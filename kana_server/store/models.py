@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -218,6 +228,23 @@ class UsageEventRow(SQLModel, table=True):
     recorded_at: datetime = _utc()
 
 
+class SnapshotRow(SQLModel, table=True):
+    """A saved copy of a project's state ([X] `/_kana/snapshots`): its export document, compressed.
+
+    Stored in the database so that every worker process sees it; kept across project resets (D55)."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    name: str = Field(max_length=255)
+    created_at: datetime = _utc()
+    seed_digest: str | None = Field(default=None, max_length=128)
+    counts: Any = _json()
+    size: int = Field(default=0, sa_type=BigInteger)
+    data: bytes = Field(sa_type=LargeBinary)
+
+
 class CheckoutSessionRow(SQLModel, table=True):
     """A subscription link's checkout session ([X]); `id` is unique across projects (no key on its page)."""
 
@@ -253,3 +280,6 @@ PROJECT_TABLES: tuple[type[SQLModel], ...] = (
     UserRow,
 )
 """Every project-scoped table, children first: a project reset empties exactly these (test-checked)."""
+
+KEPT_ON_RESET: tuple[type[SQLModel], ...] = (SnapshotRow,)
+"""Project-scoped tables a reset leaves alone: saved snapshots survive it (D55, test-checked)."""

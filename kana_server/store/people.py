@@ -46,13 +46,25 @@ _SUBSCRIPTION_COLUMNS = (
     SUBSCRIPTIONS.c.id,
     SUBSCRIPTIONS.c.status,
     SUBSCRIPTIONS.c.started_at,
+    SUBSCRIPTIONS.c.status_changed_at,
     SUBSCRIPTIONS.c.metadata,
     USERS.c.id.label("user_id"),
     PACKAGES.c.id.label("package_id"),
 )
 
 
-def _subscription(r: Row[Any]) -> StoredSubscription:
+def subscriptions_query(project_id: int) -> Select[Any]:
+    """A project's subscriptions with their user and package ids, oldest first."""
+    return (
+        select(*_SUBSCRIPTION_COLUMNS)
+        .join(USERS, USERS.c.pk == SUBSCRIPTIONS.c.user_pk)
+        .join(PACKAGES, PACKAGES.c.pk == SUBSCRIPTIONS.c.package_pk)
+        .where(SUBSCRIPTIONS.c.project_id == project_id)
+        .order_by(SUBSCRIPTIONS.c.pk)
+    )
+
+
+def stored_subscription(r: Row[Any]) -> StoredSubscription:
     return StoredSubscription(
         pk=r.pk,
         subscription=Subscription(
@@ -108,31 +120,25 @@ class PeopleStore(Scoped):
         )
 
     def _subscriptions_query(self) -> Select[Any]:
-        return (
-            select(*_SUBSCRIPTION_COLUMNS)
-            .join(USERS, USERS.c.pk == SUBSCRIPTIONS.c.user_pk)
-            .join(PACKAGES, PACKAGES.c.pk == SUBSCRIPTIONS.c.package_pk)
-            .where(SUBSCRIPTIONS.c.project_id == self.project_id)
-            .order_by(SUBSCRIPTIONS.c.pk)
-        )
+        return subscriptions_query(self.project_id)
 
     async def subscriptions_of(self, user_pk: int) -> list[StoredSubscription]:
         """A user's subscriptions (every status), oldest first."""
         rows = (
             await self.conn.execute(self._subscriptions_query().where(SUBSCRIPTIONS.c.user_pk == user_pk))
         ).all()
-        return [_subscription(r) for r in rows]
+        return [stored_subscription(r) for r in rows]
 
     async def list_subscriptions(self) -> list[StoredSubscription]:
         """Every subscription of the project, oldest first."""
-        return [_subscription(r) for r in (await self.conn.execute(self._subscriptions_query())).all()]
+        return [stored_subscription(r) for r in (await self.conn.execute(self._subscriptions_query())).all()]
 
     async def get_subscription(self, subscription_id: str) -> StoredSubscription | None:
         """A subscription by id."""
         row = (
             await self.conn.execute(self._subscriptions_query().where(SUBSCRIPTIONS.c.id == subscription_id))
         ).first()
-        return None if row is None else _subscription(row)
+        return None if row is None else stored_subscription(row)
 
     async def next_subscription_id(self) -> str:
         """A new subscription id: the project's next integer, as Kana's ids look ("2")."""

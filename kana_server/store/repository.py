@@ -19,6 +19,7 @@ from kana_server.store.database import Database
 from kana_server.store.models import PROJECT_TABLES
 from kana_server.store.people import PeopleStore
 from kana_server.store.scoped import CHECKOUT_SESSIONS, PROJECTS, dialect_insert, table
+from kana_server.store.state import StateStore
 from kana_server.store.usage import UsageStore
 
 
@@ -63,7 +64,7 @@ class CatalogCache:
         self._entries.pop(project_id, None)
 
 
-class ProjectStore(CatalogStore, PeopleStore, UsageStore, CheckoutStore):
+class ProjectStore(CatalogStore, PeopleStore, UsageStore, CheckoutStore, StateStore):
     """Everything one transaction may read or write for one project."""
 
     def __init__(
@@ -106,14 +107,13 @@ class ProjectStore(CatalogStore, PeopleStore, UsageStore, CheckoutStore):
         )
 
     async def clock(self) -> ClockState:
-        """The project's virtual clock as stored now (read inside the transaction, so moves serialise)."""
-        row = (
-            await self.conn.execute(
-                select(PROJECTS.c.clock_offset_ms, PROJECTS.c.clock_frozen_at)
-                .where(PROJECTS.c.id == self.project_id)
-                .with_for_update(key_share=True)
-            )
-        ).one()
+        """The project's virtual clock as stored now; a write transaction locks it, so moves serialise."""
+        query = select(PROJECTS.c.clock_offset_ms, PROJECTS.c.clock_frozen_at).where(
+            PROJECTS.c.id == self.project_id
+        )
+        if self._writing:
+            query = query.with_for_update(key_share=True)
+        row = (await self.conn.execute(query)).one()
         return ClockState(offset=timedelta(milliseconds=row.clock_offset_ms), frozen_at=row.clock_frozen_at)
 
     async def set_clock(self, state: ClockState) -> None:

@@ -28,6 +28,7 @@ USERS = table(models.UserRow)
 SUBSCRIPTIONS = table(models.SubscriptionRow)
 USAGE_COUNTERS = table(models.UsageCounterRow)
 USAGE_EVENTS = table(models.UsageEventRow)
+SNAPSHOTS = table(models.SnapshotRow)
 CHECKOUT_SESSIONS = table(models.CheckoutSessionRow)
 
 

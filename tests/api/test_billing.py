@@ -120,9 +120,10 @@ async def test_a_bad_price_or_template_refuses_the_whole_seed(api: Api, seed: st
     text = (
         "features: [{ id: f, type: BINARY }]\n"
         "packages: { published: [{ id: starter, features: [{ id: f }] }] }\n"
-        "prices: { starter: [{ id: price_starter, amount: 100, currency: gbp, interval: month }] }\n"
         "users: [{ id: u1 }]\n"
     )
+    if not seed.startswith("prices:"):  # a file has one prices section (duplicate keys are refused)
+        text += "prices: { starter: [{ id: price_starter, amount: 100, currency: gbp, interval: month }] }\n"
     response = await api.http.post("/_kana/seed", content=text + seed, headers={"Authorization": api.key})
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "BAD_USER_INPUT"
@@ -152,7 +153,7 @@ async def test_a_template_may_use_a_price_the_same_file_adds_to_a_draft(api: Api
         headers={"Authorization": api.key},
     )
     assert second.status_code == 200, second.text
-    assert "Billing template d-template will be saved" in second.json()["messages"]
+    assert "Billing template d-template will be saved: d" in second.json()["messages"]
 
 
 async def test_seed_route_needs_a_private_key_and_a_mapping(api: Api) -> None:

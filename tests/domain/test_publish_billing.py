@@ -57,7 +57,7 @@ def test_prices_and_templates_are_planned_with_the_package() -> None:
     assert plan.errors == []
     assert plan.packages[0].prices == (Price("pr", "STRIPE", 5000, "50.00", "gbp", "month"),)
     assert plan.billing_templates == [BillingTemplate("t", "p", "pr")]
-    assert "Billing template t will be saved" in plan.messages
+    assert "Billing template t will be saved: p" in plan.messages
 
 
 def test_an_unchanged_template_is_not_reported() -> None:
@@ -140,4 +140,6 @@ def test_changing_the_prices_of_a_published_package_is_an_error() -> None:
     same = "prices: { p: [{ id: pr, amount: 5000, currency: gbp, interval: month }] }"
     assert plan_publish(config(same), catalog, NOW).messages == []
     changed = plan_publish(config("prices: { p: [{ id: pr, amount: 1, currency: gbp }] }"), catalog, NOW)
-    assert changed.errors == ["[ERROR] Package p is PUBLISHED and cannot be changed"]
+    assert changed.errors == [
+        "[ERROR] Package p is PUBLISHED and cannot be changed: prices [pr 50.00 gbp/month] → [pr 0.01 gbp]"
+    ]
