@@ -95,6 +95,14 @@ def serve(
             "--access-log/--no-access-log", help="Log every HTTP request.", envvar="KANA_ACCESS_LOG"
         ),
     ] = None,
+    ledger_size: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="GraphQL requests kept per project for /_kana/requests and /_kana/ui (0: off).",
+            envvar="KANA_LEDGER_SIZE",
+        ),
+    ] = None,
 ) -> None:
     """Run the server (Admin API on /graphql, GraphiQL for browsers, control plane on /_kana)."""
     settings = settings_from(
@@ -107,6 +115,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         access_log=access_log,
+        ledger_size=ledger_size,
     )
     seed_path = settings.seed_path()
     if seed_path is not None and not seed_path.exists():

@@ -15,6 +15,7 @@ from kana_server.clock import Clock, SystemClock
 from kana_server.domain.config import KanaConfig
 from kana_server.domain.errors import InvalidInput
 from kana_server.domain.model import Project
+from kana_server.ledger import Ledgers
 from kana_server.services import Services
 from kana_server.services.base import TraceSink, _no_trace
 from kana_server.services.seeding import SeedReport, seed_digest
@@ -49,6 +50,7 @@ class Runtime:
     repository: Repository
     authenticator: Authenticator
     clock: Clock = field(default_factory=SystemClock)
+    ledgers: Ledgers = field(default_factory=lambda: Ledgers(0, 1))
     default_project: Project | None = None
     ready: bool = False
 
@@ -63,7 +65,14 @@ class Runtime:
             )
         )
         repository = Repository(db)
-        return cls(settings, db, repository, Authenticator(settings, repository), clock or SystemClock())
+        return cls(
+            settings,
+            db,
+            repository,
+            Authenticator(settings, repository),
+            clock or SystemClock(),
+            Ledgers(settings.ledger_size, settings.ledger_projects),
+        )
 
     async def start(self) -> None:
         """Create the schema, the default project, and apply the startup seed."""

@@ -11,18 +11,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.types import QueryParams
 from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
 from kana_server.api.context import KanaContext
 from kana_server.api.errors import format_error
+from kana_server.api.recording import Recorder
 from kana_server.domain.errors import Unauthenticated
 from kana_server.settings import Settings
 
@@ -71,6 +72,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         self.settings = settings
         self.build_context = build_context
         self.ide_headers = ide_headers
+        self.recorder = Recorder(settings)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> KanaContext:
         """Authenticate the request; failures are kept and reported when an operation runs."""
@@ -84,6 +86,36 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         except Unauthenticated as error:
             context.auth_error = error
         return context
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: KanaContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run one operation, then keep it in its project's request ledger (D80)."""
+        result = await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+        runtime = request.app.state.runtime
+        self.recorder.record(
+            runtime.ledgers,
+            runtime.clock,
+            context,
+            request_data.query,
+            request_data.variables,
+            request_data.operation_name,
+            result,
+        )
+        return result
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson, and `variables` given as a string decoded too."""
