@@ -15,7 +15,7 @@ from kana_server.api.context import KanaContext
 from kana_server.api.http import KanaGraphQLView
 from kana_server.api.schema import admin_schema
 from kana_server.clock import Clock
-from kana_server.routes import control, ledger
+from kana_server.routes import control, inspector, ledger
 from kana_server.runtime import Runtime
 from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Route("/graphql", admin, methods=["GET", "POST"]),
             *control.routes(),
             *ledger.routes(),
+            *inspector.routes(settings.private_key),
         ],
         lifespan=lifespan,
     )

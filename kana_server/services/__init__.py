@@ -10,6 +10,7 @@ from kana_server.domain.model import Project
 from kana_server.services.base import RequestState, ServiceEnv, TraceSink, _no_trace
 from kana_server.services.billing import BillingService
 from kana_server.services.catalog import CatalogService
+from kana_server.services.inspector import InspectorService
 from kana_server.services.project import ProjectControlService
 from kana_server.services.seeding import SeedService
 from kana_server.services.subscriptions import SubscriptionService
@@ -29,6 +30,7 @@ class Services:
     billing: BillingService
     seeding: SeedService
     project: ProjectControlService
+    inspector: InspectorService
 
     @property
     def state(self) -> RequestState:
@@ -50,4 +52,5 @@ class Services:
             BillingService(env),
             SeedService(env),
             ProjectControlService(env),
+            InspectorService(env),
         )
