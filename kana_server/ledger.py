@@ -131,7 +131,10 @@ def summarize_result(data: Any) -> tuple[bytes | None, int, dict[str, Any] | Non
     """`data` kept as JSON when small, else only its shape: (json, size, shape)."""
     if data is None:
         return None, 0, None
-    encoded = orjson.dumps(data)
+    try:
+        encoded = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:  # the ledger must never be what fails a request
+        return None, 0, {"unencodable": {"type": type(data).__name__}}
     if len(encoded) <= MAX_RESULT_BYTES:
         return encoded, len(encoded), None
     shape: dict[str, Any] = {}

@@ -96,6 +96,7 @@ def test_big_results_are_kept_as_their_shape() -> None:
         "n": {"type": "int"},
     }
     assert summarize_result(None) == (None, 0, None)
+    assert summarize_result({"x": {1, 2}}) == (None, 0, {"unencodable": {"type": "dict"}})
 
 
 def test_ledgers_are_per_project_and_the_least_recently_used_is_dropped() -> None:
