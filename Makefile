@@ -7,7 +7,7 @@ PORT ?= 4000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-fast check format lint types schema bench clean
+.PHONY: help install run test test-fast check format lint types schema bench screenshot clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 CHROMIUM := /usr/bin/chromium
+CODE := kana_server tests $(wildcard bench)
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download): install it if missing.
 $(CHROMIUM):
@@ -31,8 +32,8 @@ run: $(STAMP) ## Start the server on 127.0.0.1:4000 (SQLite file kana.db, demo d
 	$(BIN)/kana-server serve --host $(HOST) --port $(PORT) --seed demo
 
 check: $(STAMP) ## Format check, lint and type check
-	$(BIN)/ruff format --check kana_server tests bench
-	$(BIN)/ruff check kana_server tests bench
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy
 
 test: check $(CHROMIUM) ## Run the whole test suite (after `make check`)
@@ -42,14 +43,17 @@ test-fast: $(STAMP) ## The suite without the slow stress tests
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 format: $(STAMP) ## Format the code
-	$(BIN)/ruff format kana_server tests bench
-	$(BIN)/ruff check --fix kana_server tests bench
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 schema: $(STAMP) ## Regenerate schema.graphql from the code
 	$(BIN)/kana-server schema --output schema.graphql
 
 bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
 	$(BIN)/python -m bench
+
+screenshot: $(STAMP) $(CHROMIUM) ## Remake docs/inspector.png from a real run (demo seed, headless Chromium)
+	$(BIN)/python -m tests.inspector.screenshot
 
 clean: ## Remove the virtualenv and local databases
 	rm -rf $(VENV) kana.db kana.db-wal kana.db-shm .mypy_cache .ruff_cache
