@@ -2,7 +2,7 @@
 
 The page is a server-rendered shell; its script asks for the private key, keeps it in the browser's
 session storage, and reads the project through the JSON routes below and `/_kana/requests` (control
-routes, so looking at a project never adds to its request ledger). Everything is local: no CDN.
+routes, so looking at a project never adds to its request ledger). Everything is local: no CDN (D84).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The request ledger's routes ([X]): `GET /_kana/requests` and `GET /_kana/requests/count`."""
+"""The request ledger's routes ([X]): `GET /_kana/requests` and `GET /_kana/requests/count` (D82)."""
 
 from __future__ import annotations
 

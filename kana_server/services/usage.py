@@ -85,7 +85,7 @@ def choice_trace(feature: Feature, grants: list[Grant], winner: Grant | None) ->
 def decision_trace(
     user_id: str, feature: Feature, grants: list[Grant], decision: Decision, delta: int
 ) -> dict[str, Any]:
-    """The decision trace of an entitlement read (canUseFeature, Feature.entitlement)."""
+    """The decision trace of an entitlement read (canUseFeature, Feature.entitlement): D83."""
     return {
         "userId": user_id,
         "featureId": feature.id,
