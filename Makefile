@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 4000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+CODE := kana_server tests $(wildcard bench)
 
 .PHONY: help install run test test-fast check format lint types schema bench screenshot clean
 
@@ -19,7 +20,6 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 CHROMIUM := /usr/bin/chromium
-CODE := kana_server tests $(wildcard bench)
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download): install it if missing.
 $(CHROMIUM):
@@ -46,8 +46,9 @@ format: $(STAMP) ## Format the code
 	$(BIN)/ruff format $(CODE)
 	$(BIN)/ruff check --fix $(CODE)
 
-schema: $(STAMP) ## Regenerate schema.graphql from the code
+schema: $(STAMP) ## Regenerate schema.graphql and schema.client.graphql from the code
 	$(BIN)/kana-server schema --output schema.graphql
+	$(BIN)/kana-server schema --client --output schema.client.graphql
 
 bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
 	$(BIN)/python -m bench

@@ -15,7 +15,7 @@ from kana_server.api.context import KanaContext
 from kana_server.api.http import KanaGraphQLView
 from kana_server.api.schema import admin_schema
 from kana_server.clock import Clock
-from kana_server.routes import control, inspector, ledger
+from kana_server.routes import checkout, client_api, control, inspector, ledger
 from kana_server.runtime import Runtime
 from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
 
@@ -23,7 +23,8 @@ log = logging.getLogger("kana_server")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the ASGI app: Admin API on /graphql, control plane on /_kana."""
+    """Build the ASGI app: Admin API on /graphql, Client API on /client/graphql, control plane and
+    checkout pages on /_kana."""
     settings = settings or Settings()
     runtime = Runtime.create(settings, clock)
 
@@ -50,7 +51,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=[
             Route("/", home, methods=["GET"]),
             Route("/graphql", admin, methods=["GET", "POST"]),
+            *client_api.routes(runtime, settings),
             *control.routes(),
+            *checkout.routes(),
             *ledger.routes(),
             *inspector.routes(settings.private_key),
         ],

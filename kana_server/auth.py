@@ -37,6 +37,7 @@ class Principal:
     project: Project
     kind: KeyKind
     user_id: str | None = None
+    user_key: int | None = None  # a user token's internal user key: a renamed user's tokens stop working
 
 
 def credential(header: str | None) -> str | None:
@@ -46,6 +47,8 @@ def credential(header: str | None) -> str | None:
     value = header.strip()
     if value[:7].lower() == "bearer ":
         value = value[7:].strip()
+    elif value.lower() == "bearer":  # `Bearer ` with nothing after it (trailing spaces are dropped)
+        return None
     return value or None
 
 
@@ -82,8 +85,8 @@ class Authenticator:
             )
         return Principal(project, KeyKind.PRIVATE)
 
-    async def public(self, header: str | None, user_id: str | None) -> Principal:
-        """The project of a public key plus the `X-User-ID` it speaks for (client API, simple mode)."""
+    async def public(self, header: str | None, user_id: str | None, now: datetime) -> Principal:
+        """The project and user of a client API call: public key + `X-User-ID`, or a user token (D43)."""
         key = credential(header)
         if key is None:
             raise Unauthenticated("no API key or user token was sent in the Authorization header")
@@ -92,7 +95,7 @@ class Authenticator:
                 "a private key must never be used in a browser; use your public key (pub_...)"
             )
         if not key.startswith("pub_"):
-            return await self.user_token(key)
+            return await self.user_token(key, now)
         project = await self.repository.project_by_public_key(key)
         if project is None:
             raise Unauthenticated("the public key is not valid")
@@ -100,8 +103,11 @@ class Authenticator:
             raise Unauthenticated("the X-User-ID header is required with a public key")
         return Principal(project, KeyKind.PUBLIC, user_id)
 
-    async def user_token(self, token: str) -> Principal:
-        """The project and user of a user token made by generateUserToken (client API, secure mode)."""
+    async def user_token(self, token: str, now: datetime) -> Principal:
+        """The project and user of a user token made by generateUserToken (client API, secure mode).
+
+        D46: expiry is checked against `now` (the server's clock), not the time PyJWT reads itself.
+        """
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
             project = await self.repository.project_by_id(int(unverified["pid"]))
@@ -116,12 +122,20 @@ class Authenticator:
                 algorithms=["HS256"],
                 audience=TOKEN_AUDIENCE,
                 issuer=TOKEN_ISSUER,
+                options={
+                    "require": ["userId", "uk", "iat", "exp"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("the user token has expired") from exc
-        except jwt.PyJWTError as exc:
+            expires = float(claims["exp"])
+            user_id, user_key = str(claims["userId"]), int(claims["uk"])
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
             raise Unauthenticated("the user token is not valid") from exc
-        return Principal(project, KeyKind.USER_TOKEN, str(claims["userId"]))
+        if expires <= now.timestamp():
+            raise Unauthenticated("the user token has expired")
+        return Principal(project, KeyKind.USER_TOKEN, user_id, user_key)
 
 
 def issue_user_token(

@@ -95,6 +95,14 @@ def serve(
             "--access-log/--no-access-log", help="Log every HTTP request.", envvar="KANA_ACCESS_LOG"
         ),
     ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="An origin allowed to call /client/graphql from a browser (repeat it; default: any). "
+            "Environment: KANA_CORS_ORIGINS, comma-separated.",
+        ),
+    ] = None,
     ledger_size: Annotated[
         int | None,
         typer.Option(
@@ -104,7 +112,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the server (Admin API on /graphql, GraphiQL for browsers, control plane on /_kana)."""
+    """Run the server (Admin API on /graphql, Client API on /client/graphql, control plane on /_kana)."""
     settings = settings_from(
         host=host,
         port=port,
@@ -115,6 +123,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         access_log=access_log,
+        cors_origins=cors_origin or None,
         ledger_size=ledger_size,
     )
     seed_path = settings.seed_path()
@@ -143,11 +152,15 @@ def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
     ] = None,
+    client: Annotated[
+        bool, typer.Option("--client", help="The Client API's schema (as in schema.client.graphql).")
+    ] = False,
 ) -> None:
-    """Print the Admin API schema (SDL), as in schema.graphql."""
-    from kana_server.api.schema import admin_schema
+    """Print the Admin API schema (SDL), as in schema.graphql; --client: the Client API's."""
+    from kana_server.api.schema import admin_schema, client_schema
 
-    text = admin_schema(Settings()).as_str() + "\n"
+    build = client_schema if client else admin_schema
+    text = build(Settings()).as_str() + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:

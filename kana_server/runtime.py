@@ -12,8 +12,9 @@ from pydantic import ValidationError
 
 from kana_server.auth import Authenticator, Principal
 from kana_server.clock import Clock, SystemClock
+from kana_server.domain.checkout import SESSION_ID
 from kana_server.domain.config import KanaConfig
-from kana_server.domain.errors import InvalidInput
+from kana_server.domain.errors import CheckoutSessionNotFound, InvalidInput
 from kana_server.domain.model import Project
 from kana_server.ledger import Ledgers
 from kana_server.services import Services
@@ -104,6 +105,19 @@ class Runtime:
         """Who a private key belongs to."""
         return await self.authenticator.private(authorization, self.clock.now())
 
+    async def client_principal(self, authorization: str | None, user_id: str | None) -> Principal:
+        """Who a client API call speaks for: public key + X-User-ID, or a user token."""
+        return await self.authenticator.public(authorization, user_id, self.clock.now())
+
     async def services_for_private_key(self, authorization: str | None) -> Services:
         """The services of the project a private key belongs to."""
         return self.services((await self.private_principal(authorization)).project)
+
+    async def services_for_checkout(self, session_id: str) -> Services:
+        """The services of the project a checkout session belongs to (its page needs no key, D70)."""
+        project = None
+        if SESSION_ID.match(session_id):
+            project = await self.repository.project_of_checkout_session(session_id)
+        if project is None:
+            raise CheckoutSessionNotFound(session_id)
+        return self.services(project)

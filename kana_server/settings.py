@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, HttpUrl, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PRIVATE_KEY = "prv_test_kana_server_local"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kana.db"
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(
         30 * 24 * 3600, gt=0, description="Lifetime of user tokens (Kana: 30 days)."
     )
+    checkout_ttl_seconds: int = Field(
+        24 * 3600,
+        gt=0,
+        description="Lifetime of subscription links (checkout sessions), on the project's clock.",
+    )
+    public_url: HttpUrl | None = Field(
+        None,
+        description="Base URL browsers reach this server at, for subscription links (default: request's).",
+    )
     workers: int = Field(1, ge=1, description="Worker processes.")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = Field(False, description="Log every HTTP request (costs throughput).")
@@ -40,7 +50,10 @@ class Settings(BaseSettings):
         "FULL", description="SQLite durability: FULL survives power loss; NORMAL only process crashes."
     )
     db_pool_size: int = Field(4, ge=1, description="Read connections (SQLite) or pool size (PostgreSQL).")
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"], description="Origins allowed on /client.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="Origins allowed to call /client/graphql from a browser ('*': any), comma-separated.",
+    )
     graphiql: bool = Field(True, description="Serve GraphiQL to browsers on GET /graphql.")
     graphql_cache_size: int = Field(1024, ge=1, description="Parsed/validated documents kept per process.")
     max_query_depth: int = Field(12, ge=1, description="Deepest selection an operation may have.")
@@ -50,6 +63,19 @@ class Settings(BaseSettings):
         1000, ge=0, description="GraphQL requests kept per project in the request ledger (0: off)."
     )
     ledger_projects: int = Field(100, ge=1, description="Projects whose request ledgers are kept (LRU).")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        """KANA_CORS_ORIGINS may be a JSON list or comma-separated origins."""
+        if isinstance(value, str):
+            text = value.strip()
+            return (
+                json.loads(text)
+                if text.startswith("[")
+                else [o.strip() for o in text.split(",") if o.strip()]
+            )
+        return value
 
     @property
     def private_key(self) -> str:

@@ -131,6 +131,18 @@ class Api:
             )
         return catalog
 
+    async def seed(self, name: str) -> dict[str, Any]:
+        """Apply a seed fixture (tests/fixtures/NAME, any seed section) through `/_kana/seed`."""
+        response = await self.http.post(
+            "/_kana/seed",
+            content=(FIXTURES / name).read_text(encoding="utf-8"),
+            headers={"Authorization": self.key, "Content-Type": "application/yaml"},
+        )
+        assert response.status_code == 200, response.text
+        result = response.json()
+        assert isinstance(result, dict)
+        return result
+
     async def create_user(self, user_id: str, **extra: Any) -> None:
         """Create a user."""
         await self.data(

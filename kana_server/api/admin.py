@@ -199,7 +199,13 @@ class Mutation:
         cancel_url: str,
     ) -> SubscriptionLink:
         """A payment link for a billing template; paying subscribes the user."""
+        settings = info.context.settings
         url = await info.context.services.billing.generate_subscription_link(
-            value(user_id), template_id, success_url, cancel_url, str(info.context.request.base_url)
+            value(user_id),
+            template_id,
+            success_url,
+            cancel_url,
+            str(settings.public_url or info.context.request.base_url),
+            timedelta(seconds=settings.checkout_ttl_seconds),
         )
         return SubscriptionLink(url=url)

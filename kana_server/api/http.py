@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.types import QueryParams
 from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from kana_server.api.context import KanaContext
@@ -65,6 +66,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         build_context: ContextBuilder,
         *,
         ide_headers: dict[str, str],
+        example_query: str = EXAMPLE_QUERY,
     ) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True
@@ -73,6 +75,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         self.build_context = build_context
         self.ide_headers = ide_headers
         self.recorder = Recorder(settings)
+        self.example_query = example_query
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> KanaContext:
         """Authenticate the request; failures are kept and reported when an operation runs."""
@@ -116,6 +119,25 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
             result,
         )
         return result
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: KanaContext,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """As Strawberry, but a mutation sent with GET is 405 (GraphQL over HTTP; D22)."""
+        try:
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        except HTTPException as exc:
+            if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, "Mutations are not allowed with GET; send them with POST.") from exc
+            raise
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson, and `variables` given as a string decoded too."""
@@ -161,5 +183,5 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         )
         start = html.index("const EXAMPLE_QUERY = `")
         end = html.index("`;", start)
-        html = html[:start] + "const EXAMPLE_QUERY = " + json.dumps(EXAMPLE_QUERY) + html[end + 1 :]
+        html = html[:start] + "const EXAMPLE_QUERY = " + json.dumps(self.example_query) + html[end + 1 :]
         return HTMLResponse(html)

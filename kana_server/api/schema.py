@@ -93,3 +93,10 @@ def admin_schema(settings: Settings) -> KanaSchema:
     from kana_server.api.admin import Mutation, Query
 
     return build_schema(Query, Mutation, settings)
+
+
+def client_schema(settings: Settings) -> KanaSchema:
+    """The Client (frontend) API schema: exactly Kana's (D40)."""
+    from kana_server.api.client import CLIENT_TYPES, ClientQuery
+
+    return build_schema(ClientQuery, None, settings, types=CLIENT_TYPES)

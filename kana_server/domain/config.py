@@ -74,11 +74,11 @@ class PriceConfig(_Model):
     """A price shown in Package.prices ([X] seed extension)."""
 
     id: str
-    provider: str = "STRIPE"
-    amount: int
-    displayAmount: str | None = None
-    currency: str
-    interval: str | None = None
+    provider: str = Field(default="STRIPE", min_length=1)
+    amount: int = Field(ge=0)  # minor units: 5000 is 50.00
+    displayAmount: str | None = None  # absent: from amount, 5000 → "50.00"
+    currency: str = Field(min_length=1)
+    interval: str | None = None  # None: a one-off price
 
 
 class BillingTemplateConfig(_Model):

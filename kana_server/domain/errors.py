@@ -103,6 +103,17 @@ class Conflict(KanaError):
     name = "ConflictError"
 
 
+class CheckoutSessionNotFound(NotFound):
+    """No checkout session with that id ([X] subscription links): unknown, or its project was reset."""
+
+    name = "CheckoutSessionNotFoundError"
+    kind = "Checkout session"
+
+
+class CheckoutSessionClosed(Conflict):
+    """A checkout session that was paid, cancelled or has expired: a subscription link works once."""
+
+
 class PackageNotModifiable(InvalidInput):
     """Published and archived packages cannot change (Kana edits them only in its dashboard)."""
 
@@ -121,6 +132,8 @@ ALL_ERRORS: tuple[type[KanaError], ...] = (
     SubscriptionError,
     UnknownPackageInSubscribe,
     SubscriptionLinkError,
+    CheckoutSessionNotFound,
+    CheckoutSessionClosed,
     Conflict,
     PackageNotModifiable,
     ClockError,

@@ -167,9 +167,17 @@ def plan_publish(config: KanaConfig, catalog: Catalog, now: datetime) -> Publish
         plan.error(f"Duplicate package id {dupe}")
     kinds = {p.id: p.is_addon for p in catalog.packages.values()} | {e.id: a for e, a, _ in entries}
     prices = config.prices or {}
-    for package_id in prices:
+    in_file = {e.id for e, _, _ in entries}
+    for package_id, price_entries in prices.items():
         if package_id not in kinds:
             plan.error(f"Prices given for unknown package {package_id}")
+        for dupe in _duplicates(p.id for p in price_entries):
+            plan.error(f"Package {package_id} lists price {dupe} twice")
+        current_package = catalog.packages.get(package_id)
+        changed = current_package is not None and tuple(map(_price, price_entries)) != current_package.prices
+        if changed and package_id not in in_file:
+            # Prices are part of their package: they change with it (published: never), D77.
+            plan.error(f"Prices of package {package_id} can only change with its entry in packages or addons")
 
     for entry, is_addon, status in entries:
         current = catalog.packages.get(entry.id)
@@ -218,15 +226,22 @@ def plan_publish(config: KanaConfig, catalog: Catalog, now: datetime) -> Publish
             plan.info(f"{kind} {entry.id} will be updated")
         plan.packages.append(wanted)
 
-    for template in config.billing_templates or []:
-        package = catalog.packages.get(template.package) or next(
-            (p for p in plan.packages if p.id == template.package), None
+    templates = config.billing_templates or []
+    for dupe in _duplicates(t.id for t in templates):
+        plan.error(f"Duplicate billing template id {dupe}")
+    for template in templates:
+        # The package as it will be after this publish (its prices may change in the same file).
+        package = next((p for p in plan.packages if p.id == template.package), None) or catalog.packages.get(
+            template.package
         )
         if package is None:
             plan.error(f"Billing template {template.id} refers to unknown package {template.package}")
             continue
         if template.price is not None and template.price not in {p.id for p in package.prices}:
-            plan.error(f"Billing template {template.id} refers to unknown price {template.price}")
+            plan.error(
+                f"Billing template {template.id} refers to price {template.price}, "
+                f"which package {package.id} does not have"
+            )
             continue
         wanted_template = BillingTemplate(template.id, template.package, template.price)
         if catalog.billing_templates.get(template.id) != wanted_template:

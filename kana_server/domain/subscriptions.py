@@ -23,14 +23,13 @@ def plan_subscribe(package_ids: list[str], held: list[Subscription], catalog: Ca
     """Check a whole subscribe call against Kana's rules; all-or-nothing, so any error stops it."""
     live = [s for s in held if s.is_live]
     held_by_package = {s.package_id: s for s in live}
-    requested: list[Package] = []
     for package_id in package_ids:
-        package = catalog.packages.get(package_id)
-        if package is None:
+        if package_id not in catalog.packages:
             raise UnknownPackageInSubscribe(package_id)
+    requested: list[Package] = [catalog.packages[package_id] for package_id in package_ids]
+    for package in requested:
         if package.status is not PackageStatus.PUBLISHED:
-            raise SubscriptionError(f"Package {package_id} is not published")
-        requested.append(package)
+            raise SubscriptionError(f"Package {package.id} is not published")
 
     held_bases = [p for s in live if (p := catalog.packages.get(s.package_id)) is not None and not p.is_addon]
     new_bases = {p.id: p for p in requested if not p.is_addon and p.id not in held_by_package}

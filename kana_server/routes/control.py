@@ -1,4 +1,4 @@
-"""kana-server's own control plane under `/_kana/` ([X]): health, clock, subscription status, packages."""
+"""kana-server's own control plane under `/_kana/` ([X]): health, clock, seed, statuses, packages."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from kana_server.api.scalars import format_instant
 from kana_server.domain.clock import ClockState
 from kana_server.domain.errors import InvalidInput, KanaError
 from kana_server.domain.model import PackageStatus, SubscriptionStatus
-from kana_server.runtime import Runtime
+from kana_server.runtime import Runtime, load_config_text
 from kana_server.services import Services
+from kana_server.services.seeding import seed_digest
 
 STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "NOT_FOUND": 404, "CONFLICT": 409}
 
@@ -124,6 +125,16 @@ async def subscription_status(request: Request, services: Services) -> Response:
     )
 
 
+async def seed(request: Request, services: Services) -> Response:
+    """Apply a seed (a kana.yaml with kana-server's sections, as YAML or JSON) to this project (D78)."""
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("The seed must be UTF-8 text (YAML or JSON)") from exc
+    report = await services.seeding.apply_seed(load_config_text(text, "seed"), seed_digest(text))
+    return JSONResponse({"applied": report.applied, "messages": report.messages})
+
+
 def package_status(status: PackageStatus) -> Handler:
     """Publish or archive a package."""
 
@@ -141,6 +152,7 @@ def routes() -> list[Route]:
         Route("/_kana/ready", ready, methods=["GET"]),
         Route("/_kana/clock", authenticated(get_clock), methods=["GET"]),
         Route("/_kana/clock", authenticated(post_clock), methods=["POST"]),
+        Route("/_kana/seed", authenticated(seed), methods=["POST"]),
         Route(
             "/_kana/subscriptions/{subscription_id}/status",
             authenticated(subscription_status),

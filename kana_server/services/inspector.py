@@ -20,7 +20,7 @@ from kana_server.domain.model import (
     Window,
 )
 from kana_server.services.base import ProjectService, require_feature
-from kana_server.services.usage import decide_features, holdings_of
+from kana_server.services.usage import decide_all, holdings_of
 
 MAX_USERS = 500
 """Users listed on the page (the rest are counted)."""
@@ -92,7 +92,7 @@ class InspectorService(ProjectService):
         async with self.reading() as store:
             holdings = await holdings_of(store, user_id)
             features = list(holdings.catalog.features.values())
-            decisions = await decide_features(store, holdings, features, now, self.trace)
+            decisions = await decide_all(store, holdings, [f.id for f in features], now, self.trace)
         packages = holdings.catalog.packages
         return UserUsage(
             holdings.user.user,
@@ -111,7 +111,7 @@ class InspectorService(ProjectService):
             events = await store.usage_events(pks, holdings.snapshot.feature_pks[feature.id], MAX_EVENTS)
             current = None
             if feature.type is FeatureType.CONSUMABLE:
-                current = (await decide_features(store, holdings, [feature], now, self.trace))[feature.id]
+                current = (await decide_all(store, holdings, [feature.id], now, self.trace))[feature.id]
         by_pk = {s.pk: s.subscription for s in holdings.stored}
         points: list[UsagePoint] = []
         for event in events:

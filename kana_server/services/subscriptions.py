@@ -2,11 +2,50 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kana_server.domain import subscriptions as rules
 from kana_server.domain.errors import SubscriptionError, SubscriptionNotFound
 from kana_server.domain.ids import check_id
 from kana_server.domain.model import Subscription, SubscriptionStatus
 from kana_server.services.base import ProjectService, require_user
+from kana_server.store.people import StoredUser
+from kana_server.store.repository import ProjectStore
+
+
+async def subscribe_user(
+    store: ProjectStore, stored_user: StoredUser, package_ids: list[str], now: datetime
+) -> tuple[list[Subscription], list[str]]:
+    """Kana's subscribe inside a write transaction (also what a paid checkout does): the subscriptions
+    answered, one per requested id, and the ids of the packages newly subscribed to."""
+    snapshot = await store.snapshot()
+    held = [s.subscription for s in await store.subscriptions_of(stored_user.pk)]
+    steps = rules.plan_subscribe(package_ids, held, snapshot.catalog)
+    created: dict[str, Subscription] = {}
+    result: list[Subscription] = []
+    for step in steps:
+        if step.existing is not None:
+            result.append(step.existing)
+            continue
+        if step.package.id not in created:
+            subscription_id = await store.next_subscription_id()
+            await store.insert_subscription(
+                subscription_id,
+                stored_user.pk,
+                snapshot.package_pks[step.package.id],
+                SubscriptionStatus.ACTIVE,
+                now,
+                None,
+            )
+            created[step.package.id] = Subscription(
+                id=subscription_id,
+                user_id=stored_user.user.id,
+                package_id=step.package.id,
+                status=SubscriptionStatus.ACTIVE,
+                started_at=now,
+            )
+        result.append(created[step.package.id])
+    return result, sorted(created)
 
 
 class SubscriptionService(ProjectService):
@@ -19,34 +58,8 @@ class SubscriptionService(ProjectService):
         now = self.clock.now()
         async with self.writing() as store:
             stored_user = await require_user(store, user_id, lock=True)
-            snapshot = await store.snapshot()
-            held = [s.subscription for s in await store.subscriptions_of(stored_user.pk)]
-            steps = rules.plan_subscribe(package_ids, held, snapshot.catalog)
-            created: dict[str, Subscription] = {}
-            result: list[Subscription] = []
-            for step in steps:
-                if step.existing is not None:
-                    result.append(step.existing)
-                    continue
-                if step.package.id not in created:
-                    subscription_id = await store.next_subscription_id()
-                    await store.insert_subscription(
-                        subscription_id,
-                        stored_user.pk,
-                        snapshot.package_pks[step.package.id],
-                        SubscriptionStatus.ACTIVE,
-                        now,
-                        None,
-                    )
-                    created[step.package.id] = Subscription(
-                        id=subscription_id,
-                        user_id=stored_user.user.id,
-                        package_id=step.package.id,
-                        status=SubscriptionStatus.ACTIVE,
-                        started_at=now,
-                    )
-                result.append(created[step.package.id])
-        self.trace("subscribe", {"userId": user_id, "packageIds": package_ids, "created": sorted(created)})
+            result, created = await subscribe_user(store, stored_user, package_ids, now)
+        self.trace("subscribe", {"userId": user_id, "packageIds": package_ids, "created": created})
         return result
 
     async def subscription(self, subscription_id: str) -> Subscription:

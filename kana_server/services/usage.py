@@ -1,4 +1,4 @@
-"""Entitlements and usage: canUseFeature, recordUsage, showUsage, Feature.entitlement, the client API."""
+"""Entitlements and usage: canUseFeature, recordUsage, showUsage, Feature.entitlement, currentUser."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from functools import partial
 from typing import Any
 
 from kana_server.domain import entitlements, usage
+from kana_server.domain.current_user import CurrentUser, feature_ids_of, subscribed_packages
 from kana_server.domain.entitlements import Decision, Grant
+from kana_server.domain.errors import Unauthenticated
 from kana_server.domain.model import Catalog, Feature, FeatureType, Subscription, UsageAction, Window
 from kana_server.services.base import ProjectService, TraceData, TraceSink, require_feature, require_user
 from kana_server.store.catalog import CatalogSnapshot
@@ -102,10 +104,12 @@ def decision_trace(
     }
 
 
-async def decide_features(
-    store: ProjectStore, holdings: Holdings, features: list[Feature], now: datetime, trace: TraceSink
+async def decide_all(
+    store: ProjectStore, holdings: Holdings, feature_ids: list[str], now: datetime, trace: TraceSink
 ) -> dict[str, Decision]:
-    """Decisions (for one unit) for many features of one user, reading all counters in one query."""
+    """Decisions (for one unit) for several features of one user, reading all counters in one query."""
+    catalog = holdings.catalog
+    features = [catalog.features[f] for f in feature_ids if f in catalog.features]
     choices: dict[str, tuple[list[Grant], Grant | None, CounterKey | None]] = {}
     for feature in features:
         grants = entitlements.grants_for(feature.id, holdings.subscriptions, holdings.catalog)
@@ -160,11 +164,28 @@ class UsageService(ProjectService):
         now = self.clock.now()
         async with self.reading() as store:
             holdings = await holdings_of(store, user_id)
-            catalog = holdings.catalog
-            wanted = [
-                catalog.features[f] for f in (feature_ids or list(catalog.features)) if f in catalog.features
-            ]
-            return await decide_features(store, holdings, wanted, now, self.trace)
+            return await decide_all(
+                store, holdings, feature_ids or list(holdings.catalog.features), now, self.trace
+            )
+
+    async def current_user(self, user_id: str, user_key: int | None = None) -> CurrentUser:
+        """The Client API's currentUser: live packages and the winning decision for each of their features.
+
+        The caller authenticated as this user: an unknown user, or a user token whose user was renamed
+        (its internal key no longer matches, D18), is an authentication error (D43).
+        """
+        now = self.clock.now()
+        async with self.reading() as store:
+            found = await store.get_user(user_id)
+            if found is None:
+                raise Unauthenticated(f'user "{user_id}" not found')
+            if user_key is not None and found.pk != user_key:
+                raise Unauthenticated("the user token is no longer valid: its user was renamed")
+            holdings = Holdings(found, await store.subscriptions_of(found.pk), await store.snapshot())
+            packages = subscribed_packages(holdings.subscriptions, holdings.catalog)
+            feature_ids = feature_ids_of(packages, holdings.catalog)
+            decisions = await decide_all(store, holdings, feature_ids, now, self.trace)
+        return CurrentUser(found.user, packages, holdings.catalog.features, decisions)
 
     async def record_usage(
         self, user_id: str, feature_id: str, delta: int = 1, action: UsageAction = UsageAction.ADD

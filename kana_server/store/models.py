@@ -208,7 +208,29 @@ class UsageEventRow(SQLModel, table=True):
     recorded_at: datetime = _utc()
 
 
+class CheckoutSessionRow(SQLModel, table=True):
+    """A subscription link's checkout session ([X]); `id` is unique across projects (no key on its page)."""
+
+    __tablename__ = "checkout_sessions"
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    id: str = Field(max_length=64, unique=True)
+    template_id: str = Field(max_length=255)
+    package_id: str = Field(max_length=255)
+    price_id: str | None = Field(default=None, max_length=255)
+    user_pk: int | None = Field(
+        default=None, sa_column_args=[ForeignKey("users.pk", ondelete="CASCADE")], nullable=True
+    )
+    success_url: str = Field(max_length=2048)
+    cancel_url: str = Field(max_length=2048)
+    status: str = Field(max_length=16)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    completed_at: datetime | None = _utc(nullable=True)
+
+
 PROJECT_TABLES: tuple[type[SQLModel], ...] = (
+    CheckoutSessionRow,
     UsageEventRow,
     UsageCounterRow,
     SubscriptionRow,

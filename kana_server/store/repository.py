@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kana_server.domain.clock import ClockState, offset_ms
 from kana_server.domain.model import Project
 from kana_server.store.catalog import CatalogSnapshot, CatalogStore
+from kana_server.store.checkout import CheckoutStore
 from kana_server.store.database import Database
 from kana_server.store.inspection import InspectionStore
 from kana_server.store.models import PROJECT_TABLES
 from kana_server.store.people import PeopleStore
-from kana_server.store.scoped import PROJECTS, dialect_insert, table
+from kana_server.store.scoped import CHECKOUT_SESSIONS, PROJECTS, dialect_insert, table
 from kana_server.store.usage import UsageStore
 
 
@@ -63,7 +64,7 @@ class CatalogCache:
         self._entries.pop(project_id, None)
 
 
-class ProjectStore(CatalogStore, PeopleStore, UsageStore, InspectionStore):
+class ProjectStore(CatalogStore, PeopleStore, UsageStore, CheckoutStore, InspectionStore):
     """Everything one transaction may read or write for one project."""
 
     def __init__(
@@ -156,6 +157,11 @@ class Repository:
     async def project_by_id(self, project_id: int) -> Project | None:
         """A project by its internal id (user tokens carry it)."""
         return await self._project_where(PROJECTS.c.id == project_id)
+
+    async def project_of_checkout_session(self, session_id: str) -> Project | None:
+        """The project a checkout session belongs to (its page is opened without a key, D70)."""
+        owner = select(CHECKOUT_SESSIONS.c.project_id).where(CHECKOUT_SESSIONS.c.id == session_id)
+        return await self._project_where(PROJECTS.c.id == owner.scalar_subquery())
 
     async def ensure_project(
         self, private_key: str, public_key: str, name: str, token_secret: str, now: datetime

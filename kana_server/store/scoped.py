@@ -28,6 +28,7 @@ USERS = table(models.UserRow)
 SUBSCRIPTIONS = table(models.SubscriptionRow)
 USAGE_COUNTERS = table(models.UsageCounterRow)
 USAGE_EVENTS = table(models.UsageEventRow)
+CHECKOUT_SESSIONS = table(models.CheckoutSessionRow)
 
 
 def dialect_insert(dialect: str, target: Table) -> Any:

@@ -10,17 +10,20 @@ from types import TracebackType
 import uvicorn
 
 from kana_server.app import create_app
+from kana_server.clock import Clock
 from kana_server.settings import Settings
 
 
 class ThreadedServer:
-    """Start with `start()` (or `with`), read `url`, stop with `stop()`."""
+    """Start with `start()` (or `with`), read `url`, stop with `stop()`; `clock` replaces the real clock."""
 
-    def __init__(self, settings: Settings, *, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, startup_timeout: float = 30.0
+    ) -> None:
         self.settings = settings.model_copy(update={"port": settings.port or 0})
         self.startup_timeout = startup_timeout
         config = uvicorn.Config(
-            create_app(self.settings),
+            create_app(self.settings, clock=clock),
             host=self.settings.host,
             port=self.settings.port,
             log_level="warning",

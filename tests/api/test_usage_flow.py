@@ -160,3 +160,30 @@ async def test_default_delta_is_one(catalog_api: Api) -> None:
     await api.subscribe("u1", "free")
     await api.data('mutation { recordUsage(input: {userId: "u1", featureId: "api-calls"}) { recorded } }')
     assert await api.used("u1", "api-calls") == 1
+
+
+async def test_when_the_winner_changes_mid_period_used_follows_the_new_winner(catalog_api: Api) -> None:
+    """D4: usage counts in the winning subscription's period; the old winner's count is kept."""
+    api = catalog_api
+    await api.create_user("u1")
+    [pro] = await api.subscribe("u1", "pro")
+    await api.record("u1", "api-calls", 300)
+    [_, extra] = await api.subscribe("u1", "pro", "extra-calls")
+    assert (await api.can_use("u1", "api-calls"))["consumption"] == {
+        "used": 0,
+        "budget": 5000,
+        "overageEnabled": False,
+    }
+    await api.record("u1", "api-calls", 20)
+    await api.set_status(extra["id"], "CANCELLED")
+    assert (await api.can_use("u1", "api-calls"))["consumption"] == {
+        "used": 300,
+        "budget": 1000,
+        "overageEnabled": False,
+    }
+    past = await api.data(
+        '{ showUsage(userId: "u1", featureId: "api-calls") { past { consumption { used budget } } } }'
+    )
+    # The add-on's period is not running any more (cancelled): it is listed with what was recorded in it.
+    assert past["showUsage"]["past"] == [{"consumption": {"used": 20, "budget": 5000}}]
+    assert pro["id"] == "1"
