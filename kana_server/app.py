@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Starlette(
         routes=[
             Route("/", home, methods=["GET"]),
-            Route("/graphql", admin, methods=["GET", "POST"]),
+            Route("/graphql", admin),  # the view answers other methods with 405 (D93)
             *client_api.routes(runtime, settings),
             *cli.routes(),
             *control.routes(),

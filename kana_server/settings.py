@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=1, description="Deepest selection an operation may have.")
     max_query_aliases: int = Field(50, ge=1, description="Most aliases in one operation.")
     max_query_tokens: int = Field(10_000, ge=1, description="Most tokens in one GraphQL document.")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest GraphQL request body, in bytes (413 above it)."
+    )
+    idempotency_ttl_seconds: int = Field(
+        24 * 3600,
+        gt=0,
+        description="How long an Idempotency-Key is remembered, on the project's clock (replays within it).",
+    )
     ledger_size: int = Field(
         1000, ge=0, description="GraphQL requests kept per project in the request ledger (0: off)."
     )

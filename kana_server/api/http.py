@@ -1,31 +1,45 @@
 """GraphQL over HTTP: Strawberry's ASGI view with Kana's transport details.
 
 Kana's own curl examples send `variables` as a JSON-encoded string: both forms are accepted. Responses
-are encoded with orjson; errors are formatted the Kana way (api/errors.py).
+are encoded with orjson; errors are formatted the Kana way (api/errors.py). Requests that are not GraphQL
+at all get a GraphQL-over-HTTP status (400, 405, 413, 415) with a Kana-shaped JSON error (D93); bodies
+are bounded (D94); mutations may carry an Idempotency-Key (D90-D92).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.http.types import QueryParams
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from kana_server.api.context import KanaContext
-from kana_server.api.errors import format_error
+from kana_server.api.errors import VALIDATION_CODE, VALIDATION_NAME, format_error
+from kana_server.api.idempotency import (
+    REPLAYED_HEADER,
+    ReplayedResult,
+    error_result,
+    has_internal_error,
+    idempotency_key,
+    is_mutation,
+)
 from kana_server.api.recording import Recorder
-from kana_server.domain.errors import Unauthenticated
+from kana_server.domain.errors import KanaError, Unauthenticated
+from kana_server.domain.idempotency import check_key, fingerprint
 from kana_server.settings import Settings
 
 ContextBuilder = Callable[[KanaContext], Awaitable[None]]
@@ -56,6 +70,37 @@ def decode_variables(value: Any) -> Any:
     return value
 
 
+def transport_error(status: int, message: str) -> Response:
+    """A request that is not GraphQL at all: its GraphQL-over-HTTP status with a Kana-shaped error (D93)."""
+    error = {
+        "message": message,
+        "extensions": {"code": VALIDATION_CODE, "exception": {"name": VALIDATION_NAME, "message": message}},
+    }
+    headers = {"Allow": "GET, POST"} if status == 405 else None
+    return Response(orjson.dumps({"errors": [error]}), status, headers, media_type="application/json")
+
+
+def limit_body(receive: Receive, max_bytes: int) -> Receive:
+    """`receive`, failing with 413 once the body passes `max_bytes` (also without a Content-Length)."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise HTTPException(413, too_large(max_bytes))
+        return message
+
+    return limited
+
+
+def too_large(max_bytes: int) -> str:
+    """The message of a body over the limit."""
+    return f"The request body is larger than {max_bytes} bytes (KANA_MAX_BODY_BYTES)."
+
+
 class KanaGraphQLView(GraphQL[KanaContext, None]):
     """Strawberry's ASGI view, with our context, JSON handling, error shape and GraphiQL page."""
 
@@ -76,6 +121,25 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         self.ide_headers = ide_headers
         self.recorder = Recorder(settings)
         self.example_query = example_query
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry, with a bounded body (D94) and Kana-shaped transport errors (D93)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        limit = self.settings.max_body_bytes
+        request = Request(scope, receive=limit_body(receive, limit))
+        try:
+            length = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            length = 0
+        try:
+            if length > limit:
+                raise HTTPException(413, too_large(limit))
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = transport_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> KanaContext:
         """Authenticate the request; failures are kept and reported when an operation runs."""
@@ -99,15 +163,26 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Run one operation, then keep it in its project's request ledger (D80)."""
-        result = await super().execute_single(
-            request=request,
-            request_adapter=request_adapter,
-            sub_response=sub_response,
-            context=context,
-            root_value=root_value,
-            request_data=request_data,
-        )
+        """Run one operation (at most once per Idempotency-Key, D92), then keep it in its project's request
+        ledger (D80)."""
+        key = idempotency_key(request)
+        if (
+            key is not None
+            and context._services is not None
+            and is_mutation(request_data.query, request_data.operation_name)
+        ):
+            result = await self.execute_idempotent(
+                key, request, request_adapter, sub_response, context, request_data
+            )
+        else:
+            result = await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
         runtime = request.app.state.runtime
         self.recorder.record(
             runtime.ledgers,
@@ -119,6 +194,49 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
             result,
         )
         return result
+
+    async def execute_idempotent(
+        self,
+        key: str,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: KanaContext,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A mutation sent with an Idempotency-Key: the stored answer of its first use, or run it once,
+        claiming the key with its writes, and keep its answer (D90-D92)."""
+        service = context.services.idempotency
+        retention = timedelta(seconds=self.settings.idempotency_ttl_seconds)
+        try:
+            check_key(key)
+            request_fingerprint = fingerprint(
+                request_data.query, request_data.variables, request_data.operation_name
+            )
+            prior = await service.prior_answer(key, request_fingerprint, retention)
+            if prior is not None:
+                return replay(prior, sub_response)
+            result = await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=None,
+                request_data=request_data,
+            )
+            claim = context.services.state.idempotency
+            assert claim is not None
+            if not claim.lost:
+                body = await self.process_result(request, result)
+                if not claim.committed and has_internal_error(body):
+                    return result  # nothing was written: a retry may run it again
+                if await service.keep_answer(claim, orjson.dumps(body)):
+                    return result
+            # Another request with this key ran first: its answer is this request's answer.
+            prior = await service.prior_answer(key, request_fingerprint, retention)
+            return result if prior is None else replay(prior, sub_response)
+        except KanaError as error:
+            return error_result(error)
 
     async def execute_operation(
         self,
@@ -139,18 +257,33 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
                 raise HTTPException(405, "Mutations are not allowed with GET; send them with POST.") from exc
             raise
 
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        """As Strawberry, but a POST that is not JSON is 415 Unsupported Media Type (D93)."""
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if "application/json" not in content_type:
+                raise HTTPException(
+                    415, "Send GraphQL requests as JSON, with the header Content-Type: application/json."
+                )
+        return await super().parse_http_body(request)
+
     def decode_json(self, data: str | bytes) -> object:
-        """orjson, and `variables` given as a string decoded too."""
+        """orjson, and `variables` given as a string decoded too. The body must be one JSON object:
+        batches (a JSON array) are not supported (D95)."""
         try:
             decoded = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise json.JSONDecodeError(str(exc), exc.doc, exc.pos) from exc
-        if isinstance(decoded, dict) and "variables" in decoded:
+        if isinstance(decoded, list):
+            raise HTTPException(
+                400, "Batched requests (a JSON array) are not supported: send one operation per request."
+            )
+        if not isinstance(decoded, dict):
+            raise HTTPException(
+                400, 'The request body must be a JSON object such as {"query": "...", "variables": {...}}.'
+            )
+        if "variables" in decoded:
             decoded["variables"] = decode_variables(decoded["variables"])
-        elif isinstance(decoded, list):
-            for item in decoded:
-                if isinstance(item, dict) and "variables" in item:
-                    item["variables"] = decode_variables(item["variables"])
         return decoded
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
@@ -167,7 +300,9 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         return orjson.dumps(data)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        """`{data, errors}` with Kana-shaped errors."""
+        """`{data, errors}` with Kana-shaped errors (a replayed answer as it was stored)."""
+        if isinstance(result, ReplayedResult):
+            return result.body  # type: ignore[return-value]
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             response["errors"] = [format_error(e) for e in result.errors]
@@ -185,3 +320,9 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         end = html.index("`;", start)
         html = html[:start] + "const EXAMPLE_QUERY = " + json.dumps(self.example_query) + html[end + 1 :]
         return HTMLResponse(html)
+
+
+def replay(stored: bytes, sub_response: Response) -> ReplayedResult:
+    """An earlier answer, sent again with `Idempotent-Replayed: true` (D91)."""
+    sub_response.headers[REPLAYED_HEADER] = "true"
+    return ReplayedResult(orjson.loads(stored))

@@ -110,6 +110,16 @@ class Conflict(KanaError):
     name = "ConflictError"
 
 
+class IdempotencyKeyInUse(Conflict):
+    """Another request with the same Idempotency-Key is still running, or its answer was lost (D92)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is still in progress, or the server stopped after "
+            "applying it and before storing its answer: it will not be applied again"
+        )
+
+
 class CheckoutSessionNotFound(NotFound):
     """No checkout session with that id ([X] subscription links): unknown, or its project was reset."""
 
@@ -143,6 +153,7 @@ ALL_ERRORS: tuple[type[KanaError], ...] = (
     CheckoutSessionNotFound,
     CheckoutSessionClosed,
     Conflict,
+    IdempotencyKeyInUse,
     PackageNotModifiable,
     ClockError,
 )

@@ -10,6 +10,7 @@ from kana_server.domain.model import Project
 from kana_server.services.base import RequestState, ServiceEnv, TraceSink, _no_trace
 from kana_server.services.billing import BillingService
 from kana_server.services.catalog import CatalogService
+from kana_server.services.idempotency import IdempotencyService
 from kana_server.services.inspector import InspectorService
 from kana_server.services.project import ProjectControlService
 from kana_server.services.seeding import SeedService
@@ -33,6 +34,7 @@ class Services:
     project: ProjectControlService
     project_state: ProjectStateService
     inspector: InspectorService
+    idempotency: IdempotencyService
 
     @property
     def state(self) -> RequestState:
@@ -56,4 +58,5 @@ class Services:
             ProjectControlService(env),
             ProjectStateService(env),
             InspectorService(env),
+            IdempotencyService(env),
         )

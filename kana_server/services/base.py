@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kana_server.clock import Clock
-from kana_server.domain.errors import FeatureNotFound, UserNotFound
+from kana_server.domain.errors import FeatureNotFound, IdempotencyKeyInUse, UserNotFound
+from kana_server.domain.idempotency import Claim
 from kana_server.domain.ids import check_id
 from kana_server.domain.model import Feature, Project
 from kana_server.store.catalog import CatalogSnapshot
@@ -27,9 +28,11 @@ def _no_trace(kind: str, data: TraceData) -> None:
 
 @dataclass
 class RequestState:
-    """Shared by the services of one request: how many write transactions have committed."""
+    """Shared by the services of one request: how many write transactions have committed, and the
+    Idempotency-Key the request claims in its first write transaction (D92)."""
 
     writes: int = 0
+    idempotency: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,26 @@ class ProjectService:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[ProjectStore]:
-        """A write transaction for this project (counted, so request-level caches know to refresh)."""
+        """A write transaction for this project (counted, so request-level caches know to refresh).
+
+        A request sent with an Idempotency-Key claims it here, in the same transaction as its writes
+        (D92): either both commit or neither does, and a concurrent duplicate cannot claim it too."""
+        claim = self.state.idempotency
+        claiming = claim is not None and not claim.committed
         async with self.repository.writing(self.project) as store:
+            if (
+                claim is not None
+                and claiming
+                and not await store.take_idempotency_key(
+                    claim.key, claim.fingerprint, claim.now, claim.expires_at
+                )
+            ):
+                claim.lost = True
+                raise IdempotencyKeyInUse()
             yield store
         self.state.writes += 1
+        if claim is not None and claiming:
+            claim.committed = True
 
 
 async def require_user(store: ProjectStore, user_id: str, *, lock: bool = False) -> StoredUser:

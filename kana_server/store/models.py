@@ -266,7 +266,26 @@ class CheckoutSessionRow(SQLModel, table=True):
     completed_at: datetime | None = _utc(nullable=True)
 
 
+class IdempotencyKeyRow(SQLModel, table=True):
+    """An Idempotency-Key a mutation was sent with ([X], D90-D92): the request's fingerprint and, once
+    known, its answer. Claimed in the mutation's first write transaction, so it commits with its writes."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("project_id", "key"),
+        Index("ix_idempotency_keys_expiry", "project_id", "expires_at"),
+    )
+    pk: int | None = Field(default=None, primary_key=True)
+    project_id: int = _project_fk()
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    response: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
+
+
 PROJECT_TABLES: tuple[type[SQLModel], ...] = (
+    IdempotencyKeyRow,
     CheckoutSessionRow,
     UsageEventRow,
     UsageCounterRow,

@@ -30,6 +30,7 @@ USAGE_COUNTERS = table(models.UsageCounterRow)
 USAGE_EVENTS = table(models.UsageEventRow)
 SNAPSHOTS = table(models.SnapshotRow)
 CHECKOUT_SESSIONS = table(models.CheckoutSessionRow)
+IDEMPOTENCY_KEYS = table(models.IdempotencyKeyRow)
 
 
 def dialect_insert(dialect: str, target: Table) -> Any:
