@@ -19,8 +19,11 @@ STARTED = "Application startup complete."
 class ServerProcess:
     """`kana-server serve ARGS --port 0`; `url` once started; every log line kept in `lines`."""
 
-    def __init__(self, *args: str, workers: int = 1, startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self, *args: str, workers: int = 1, startup_timeout: float = 60.0, env: dict[str, str] | None = None
+    ) -> None:
         self.args = [*args, "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)]
+        self.env = env or {}
         self.workers = workers
         self.startup_timeout = startup_timeout
         self.lines: list[str] = []
@@ -43,7 +46,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         """Start and wait until every worker has started (fails with the log otherwise)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KANA_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KANA_")} | self.env
         self._process = subprocess.Popen(
             [sys.executable, "-m", "kana_server", "serve", *self.args],
             stdin=subprocess.DEVNULL,

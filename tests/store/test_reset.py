@@ -67,6 +67,9 @@ async def test_a_reset_empties_every_registered_table_of_that_project_only(runti
             "user-0000", "pro-monthly", "https://app.test/ok", "https://app.test/no", "http://kana.test", HOUR
         )
         await services.project_state.save_snapshot("saved")
+        assert await services.idempotency.prior_answer("key-1", "0" * 64, HOUR) is None
+        assert services.state.idempotency is not None
+        assert await services.idempotency.keep_answer(services.state.idempotency, b"{}")
     before = await rows_per_table(runtime, reset_project)
     # The data fills every table, so an unregistered table would be caught below.
     assert all(count > 0 for count in before.values()), before
