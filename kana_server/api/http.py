@@ -36,9 +36,10 @@ from kana_server.api.idempotency import (
     has_internal_error,
     idempotency_key,
     is_mutation,
+    needs_operation_name,
 )
 from kana_server.api.recording import Recorder
-from kana_server.domain.errors import KanaError, Unauthenticated
+from kana_server.domain.errors import InvalidInput, KanaError, Unauthenticated
 from kana_server.domain.idempotency import check_key, fingerprint
 from kana_server.settings import Settings
 
@@ -166,7 +167,11 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         """Run one operation (at most once per Idempotency-Key, D92), then keep it in its project's request
         ledger (D80)."""
         key = idempotency_key(request)
-        if (
+        if needs_operation_name(request_data.query, request_data.operation_name):
+            result = error_result(
+                InvalidInput("Must provide operation name if query contains multiple operations.")
+            )
+        elif (
             key is not None
             and context._services is not None
             and is_mutation(request_data.query, request_data.operation_name)

@@ -18,7 +18,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 @lru_cache(maxsize=1024)
-def _operation_types(query: str) -> dict[str | None, OperationType] | None:
+def operation_types(query: str) -> dict[str | None, OperationType] | None:
     """The operations of a document by name (None for an anonymous one); None if it does not parse."""
     try:
         document = parse(query)
@@ -35,7 +35,7 @@ def is_mutation(query: str | None, operation_name: str | None) -> bool:
     """Whether the operation the request runs is a mutation (queries ignore the header, D90)."""
     if not query:
         return False
-    operations = _operation_types(query)
+    operations = operation_types(query)
     if not operations:
         return False
     if operation_name is None and len(operations) == 1:
@@ -66,3 +66,12 @@ def error_result(error: KanaError) -> ExecutionResult:
 def has_internal_error(body: Mapping[str, Any]) -> bool:
     """Whether an answer reports a server fault: such answers are not kept, so a retry runs again."""
     return any(e.get("extensions", {}).get("code") == "INTERNAL_SERVER_ERROR" for e in body.get("errors", []))
+
+
+def needs_operation_name(query: str | None, operation_name: str | None) -> bool:
+    """A document with several operations and no `operationName`: a request error (GraphQL spec,
+    GetOperation), which Strawberry would answer by running the first operation (D93)."""
+    if not query or operation_name is not None:
+        return False
+    operations = operation_types(query)
+    return operations is not None and len(operations) > 1

@@ -22,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from kana_server.api.errors import log_errors
-from kana_server.api.scalars import DateTime
+from kana_server.api.scalars import JSON, DateTime, JSONValue
 from kana_server.settings import Settings
 
 
@@ -89,7 +89,7 @@ def build_schema(query: type, mutation: type | None, settings: Settings, **kwarg
         query=query,
         mutation=mutation,
         extensions=extensions_for(settings),
-        config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        config=StrawberryConfig(scalar_map={datetime: DateTime, JSON: JSONValue}),
         **kwargs,
     )
 

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 
@@ -137,12 +137,12 @@ async def fire(
     connections: int,
     *,
     stop: Callable[[Load], bool] = lambda load: False,
-    timeout: float = 300.0,
+    seconds: float = 300.0,
 ) -> None:
     """Send every call from `connections` concurrent connections, keeping each outcome in `load`.
 
     When `stop(load)` becomes true no further call is sent (a crash test kills the server then); calls
-    whose connection broke are `unanswered`, those never sent `not sent`."""
+    whose connection broke are `unanswered`, those never sent `not sent`. Fails after `seconds`."""
     pending = iter(calls)
     stopped = False
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -173,11 +173,11 @@ async def fire(
 
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(seconds):
                 await asyncio.gather(*(worker(client) for _ in range(connections)))
         except TimeoutError:
             raise AssertionError(
-                f"the load did not finish in {timeout} s ({len(load.outcomes)} of {len(calls)} calls done)"
+                f"the load did not finish in {seconds} s ({len(load.outcomes)} of {len(calls)} calls done)"
             ) from None
 
 

@@ -38,7 +38,7 @@ async def test_concurrent_usage_is_exact_with_workers_sharing_one_sqlite_file(
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
             load = await set_up(http, users=5, features=3)
             calls = mixed_calls(load, RECORDS, READS, seed=workers)
-            await fire(server.url, load, calls, CONNECTIONS, timeout=600)
+            await fire(server.url, load, calls, CONNECTIONS, seconds=600)
 
             statuses = Counter(o.status for o in load.outcomes)
             bad = load.by_status("unexpected", "unanswered", "not sent")

@@ -5,6 +5,7 @@ the event rows say exactly which calls committed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections import Counter, defaultdict
@@ -48,10 +49,8 @@ def marked_calls(load: Load) -> list[Call]:
 def kill(server: ServerProcess) -> None:
     """SIGKILL the server and each of its workers, by PID."""
     for pid in [server.pid, *sorted(server.worker_pids - {server.pid})]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.mark.timeout(600)
@@ -72,7 +71,7 @@ async def test_a_killed_server_keeps_every_acknowledged_event_and_counts_none_tw
             kill(server)
             return True
 
-        await fire(server.url, load, calls, CONNECTIONS, stop=crash_when_enough, timeout=300)
+        await fire(server.url, load, calls, CONNECTIONS, stop=crash_when_enough, seconds=300)
         first_log = server.log()
     assert not load.by_status("unexpected"), load.by_status("unexpected")[:3]
     assert load.by_status("not sent"), "the server must die before the load ends"
@@ -103,5 +102,7 @@ async def test_a_killed_server_keeps_every_acknowledged_event_and_counts_none_tw
     for pair, events in found.events.items():
         assert not replay_problems(events), (pair, replay_problems(events)[:5])
     statuses = Counter(o.status for o in load.outcomes)
-    print(f"workers={workers}: {dict(statuses)}; unanswered present: "
-          f"{sum(present[o.call.delta] for o in load.by_status('unanswered'))}")
+    print(
+        f"workers={workers}: {dict(statuses)}; unanswered present: "
+        f"{sum(present[o.call.delta] for o in load.by_status('unanswered'))}"
+    )

@@ -19,7 +19,10 @@ RECORD = MUTATIONS["recordUsage"][0]
 
 
 def record_body(delta: int = 7, user: str = "alice") -> dict[str, Any]:
-    return {"query": RECORD, "variables": {"input": {"userId": user, "featureId": "api-calls", "delta": delta}}}
+    return {
+        "query": RECORD,
+        "variables": {"input": {"userId": user, "featureId": "api-calls", "delta": delta}},
+    }
 
 
 async def send(api: Api, body: dict[str, Any], key: str | None) -> httpx.Response:
@@ -29,7 +32,7 @@ async def send(api: Api, body: dict[str, Any], key: str | None) -> httpx.Respons
 
 
 def replayed(response: httpx.Response) -> bool:
-    return response.headers.get("Idempotent-Replayed") == "true"
+    return bool(response.headers.get("Idempotent-Replayed") == "true")
 
 
 @pytest.fixture
@@ -43,7 +46,9 @@ def test_every_mutation_has_an_example() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-async def test_a_retried_mutation_replays_its_first_answer_and_changes_nothing(project: Api, name: str) -> None:
+async def test_a_retried_mutation_replays_its_first_answer_and_changes_nothing(
+    project: Api, name: str
+) -> None:
     query, variables = MUTATIONS[name]
     first = await send(project, {"query": query, "variables": variables}, f"key-{name}")
     assert "errors" not in first.json(), first.json()
@@ -66,7 +71,10 @@ async def test_a_retried_record_usage_counts_once(project: Api) -> None:
 
 async def test_the_same_body_is_recognised_whatever_the_json_spelling(project: Api) -> None:
     await send(project, record_body(7), "spelling")
-    body = {"variables": '{"input": {"delta": 7, "featureId": "api-calls", "userId": "alice"}}', "query": RECORD}
+    body = {
+        "variables": '{"input": {"delta": 7, "featureId": "api-calls", "userId": "alice"}}',
+        "query": RECORD,
+    }
     assert replayed(await send(project, body, "spelling"))
     assert await project.used("alice", "api-calls") == 7
 
@@ -166,7 +174,9 @@ async def test_a_key_of_255_printable_characters_is_accepted(project: Api) -> No
 
 
 async def test_an_unauthenticated_mutation_with_a_key_stores_nothing(project: Api) -> None:
-    response = await project.post(record_body(7), headers={"Authorization": "prv_bad", "Idempotency-Key": "auth"})
+    response = await project.post(
+        record_body(7), headers={"Authorization": "prv_bad", "Idempotency-Key": "auth"}
+    )
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     first = await send(project, record_body(7), "auth")
     assert not replayed(first)
