@@ -243,7 +243,7 @@ def replay_problems(events: Iterable[tuple[int, int]]) -> list[str]:
 
 def server_problems(log: str) -> list[str]:
     """Log lines that show a server-side failure."""
-    markers = ("database is locked", "Traceback", "ERROR", "Exception")
+    markers = ("database is locked", "Traceback", "ERROR", "Exception", "died", "WARNING")
     return [line for line in log.splitlines() if any(m in line for m in markers)]
 
 

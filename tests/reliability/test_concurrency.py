@@ -42,7 +42,7 @@ async def test_concurrent_usage_is_exact_with_workers_sharing_one_sqlite_file(
 
             statuses = Counter(o.status for o in load.outcomes)
             bad = load.by_status("unexpected", "unanswered", "not sent")
-            assert not bad, f"{len(bad)} calls failed, e.g. {bad[:3]}"
+            assert not bad, f"{len(bad)} calls failed, e.g. {bad[:3]}; {server_problems(server.log())[:10]}"
             assert statuses["recorded"] + statuses["refused"] == RECORDS
             assert statuses["read"] == READS
             assert statuses["refused"] > 0, "the load must include refused reverts"
