@@ -10,7 +10,7 @@ from strawberry.types.unset import UnsetType
 from kana_server.api import enums  # noqa: F401 - registers Kana's enum names first
 from kana_server.api.scalars import JSON
 from kana_server.domain import model
-from kana_server.domain.config import PackageFeatureConfig
+from kana_server.domain.config import PackageFeatureConfig, package_feature
 
 T = TypeVar("T")
 
@@ -79,11 +79,11 @@ class CreatePackageFeatureInput:
         entitlement = self.entitlement
         if not entitlement:
             return PackageFeatureConfig(id=self.id)
-        return PackageFeatureConfig(
-            id=self.id,
-            limit=value(entitlement.limit),
-            reset_period=model.ResetPeriod(entitlement.reset_period),
-            overage_enabled=bool(entitlement.overage_enabled),
+        return package_feature(
+            self.id,
+            value(entitlement.limit),
+            model.ResetPeriod(entitlement.reset_period),
+            bool(entitlement.overage_enabled),
         )
 
 

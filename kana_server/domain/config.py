@@ -84,6 +84,17 @@ class PackageFeatureConfig(_Model):
         return bool(value)
 
 
+def package_feature(
+    feature_id: str, limit: int | None, reset_period: ResetPeriod | None, overage_enabled: bool
+) -> PackageFeatureConfig:
+    """A package's feature given through the Admin API: a negative limit is BAD_USER_INPUT (not a 500)."""
+    if limit is not None and limit < 0:
+        raise InvalidInput(f"The limit of feature {feature_id} must not be negative (got {limit})")
+    return PackageFeatureConfig(
+        id=feature_id, limit=limit, reset_period=reset_period, overage_enabled=overage_enabled
+    )
+
+
 class PackageConfig(_Model):
     """A package (or add-on) entry."""
 
