@@ -43,6 +43,7 @@ def test_fuzzing_the_admin_api_finds_no_server_error(tmp_path: Path) -> None:
             command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
         )
         log = server.log()
+    print(run.stdout[-700:])  # the summary: how many cases ran
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert " passed" in run.stdout, run.stdout[-2000:]
     assert "Unexpected error" not in log, log[-6000:]
