@@ -87,7 +87,7 @@ class PackageFeatureConfig(_Model):
 def package_feature(
     feature_id: str, limit: int | None, reset_period: ResetPeriod | None, overage_enabled: bool
 ) -> PackageFeatureConfig:
-    """A package's feature given through the Admin API: a negative limit is BAD_USER_INPUT (not a 500)."""
+    """A package's feature given through the Admin API: a negative limit is BAD_USER_INPUT (D97)."""
     if limit is not None and limit < 0:
         raise InvalidInput(f"The limit of feature {feature_id} must not be negative (got {limit})")
     return PackageFeatureConfig(

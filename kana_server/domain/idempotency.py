@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
-
-import orjson
 
 from kana_server.domain.errors import Conflict, InvalidInput
 
@@ -30,10 +29,10 @@ def check_key(key: str) -> str:
 def fingerprint(query: str | None, variables: Any, operation_name: str | None) -> str:
     """What makes two requests "the same body": the query text, the variables (as values: key order and
     `variables` sent as a JSON string do not matter) and the operation name (D90)."""
-    canonical = orjson.dumps(
-        [query, variables, operation_name], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+    canonical = json.dumps(
+        [query, variables, operation_name], sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
-    return hashlib.sha256(canonical).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
