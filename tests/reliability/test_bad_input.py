@@ -222,9 +222,14 @@ CASES: dict[str, Case] = {
         body={"query": 'mutation { createUser(input: {id: "x", id: "y"}) { id } }'},
     ),
     "a revert below zero": Case(200, BAD, "Cannot revert", body=record(delta=-5)),
-    "a negative SET": Case(200, BAD, "", body=record(delta=-5, action="SET")),
+    "a negative SET": Case(
+        200, BAD, "must not be negative with action SET", body=record(delta=-5, action="SET")
+    ),
     "renaming onto a taken id": Case(
-        200, BAD, "", body={"query": 'mutation { updateUser(id: "bob", input: {id: "alice"}) { id } }'}
+        200,
+        BAD,
+        "that id is taken",
+        body={"query": 'mutation { updateUser(id: "bob", input: {id: "alice"}) { id } }'},
     ),
     "garbage Authorization": Case(
         200,
