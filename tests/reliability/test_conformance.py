@@ -61,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def audit(tool: Path, url: str, authorization: str) -> str:
     """Run the audit; its output (it fails the test unless it reports 0 errors)."""
     run = subprocess.run(
-        [str(tool), url, authorization], capture_output=True, text=True, timeout=600, check=False
+        ["bash", str(tool), url, authorization], capture_output=True, text=True, timeout=600, check=False
     )
     output = run.stdout + run.stderr
     summary = SUMMARY.search(output)
