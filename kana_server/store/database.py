@@ -40,10 +40,12 @@ def _sqlite_pragmas(engine: AsyncEngine, options: DatabaseOptions, *, memory: bo
         # transaction that later writes can fail with "database is locked" without waiting.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching to WAL waits for the lock like any write (a migration in
+        # another process may hold it for seconds), instead of failing with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={int(options.busy_timeout_ms)}")
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={options.sqlite_synchronous}")
-        cursor.execute(f"PRAGMA busy_timeout={int(options.busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -207,7 +208,7 @@ class Stored:
 
 def stored(database: Path, key: str) -> Stored:
     """Read the project's usage events and counters straight from the SQLite file."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
         project = conn.execute("SELECT id FROM projects WHERE private_key = ?", (key,)).fetchone()[0]
         events: dict[Pair, list[tuple[int, int]]] = defaultdict(list)
         rows = conn.execute(
