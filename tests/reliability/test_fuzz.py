@@ -1,7 +1,7 @@
 """Fuzzing: schemathesis generates GraphQL queries and mutations from the live Admin API schema and
 sends them to a real `kana-server serve`; none may get a 5xx or an INTERNAL_SERVER_ERROR
 (tests/reliability/fuzz_checks.py), and the server logs no unexpected error. Bounded: a fixed seed, at
-most 10 examples per operation and 120 s."""
+most 10 examples per operation and 90 s."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_fuzzing_the_admin_api_finds_no_server_error(tmp_path: Path) -> None:
             "--header", f"Authorization: {random_key()}",
             "--checks", "no_internal_error",
             "--max-examples", "10",
-            "--max-time", "120",
+            "--max-time", "90",
             "--seed", "8",
             "--workers", "2",
             "--no-color",
