@@ -180,14 +180,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
                 key, request, request_adapter, sub_response, context, request_data
             )
         else:
-            result = await super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=request_data,
-            )
+            result = await self.execute_plain(request, request_adapter, sub_response, context, request_data)
         runtime = request.app.state.runtime
         self.recorder.record(
             runtime.ledgers,
@@ -199,6 +192,24 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
             result,
         )
         return result
+
+    async def execute_plain(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: KanaContext,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's execution of one operation."""
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=None,
+            request_data=request_data,
+        )
 
     async def execute_idempotent(
         self,
@@ -221,14 +232,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
             prior = await service.prior_answer(key, request_fingerprint, retention)
             if prior is not None:
                 return replay(prior, sub_response)
-            result = await super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=None,
-                request_data=request_data,
-            )
+            result = await self.execute_plain(request, request_adapter, sub_response, context, request_data)
             claim = context.services.state.idempotency
             assert claim is not None
             if not claim.lost:

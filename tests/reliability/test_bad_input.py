@@ -40,6 +40,19 @@ def record(**input_: Any) -> dict[str, Any]:
     return {"query": RECORD, "variables": {"input": {"userId": "alice", "featureId": "api-calls", **input_}}}
 
 
+def unauthenticated(authorization: str | bytes) -> Case:
+    """A mutation sent with a bad Authorization header."""
+    headers: dict[str, str | bytes] = {"Authorization": authorization}
+    return Case(
+        200,
+        "UNAUTHENTICATED",
+        "Unauthenticated",
+        body=create_user("g"),
+        headers=headers,
+        name="AuthenticationError",
+    )
+
+
 def nested(levels: int) -> Any:
     value: Any = 1
     for _ in range(levels):
@@ -231,54 +244,12 @@ CASES: dict[str, Case] = {
         "that id is taken",
         body={"query": 'mutation { updateUser(id: "bob", input: {id: "alice"}) { id } }'},
     ),
-    "garbage Authorization": Case(
-        200,
-        "UNAUTHENTICATED",
-        "Unauthenticated",
-        body=create_user("g"),
-        headers={"Authorization": "garbage !@#$%^&*() {}"},
-        name="AuthenticationError",
-    ),
-    "non-ASCII Authorization": Case(
-        200,
-        "UNAUTHENTICATED",
-        "Unauthenticated",
-        body=create_user("g"),
-        headers={"Authorization": b"prv_test_\xe9\xff\xfe"},
-        name="AuthenticationError",
-    ),
-    "bare Bearer": Case(
-        200,
-        "UNAUTHENTICATED",
-        "Unauthenticated",
-        body=create_user("g"),
-        headers={"Authorization": "Bearer"},
-        name="AuthenticationError",
-    ),
-    "a public key on the Admin API": Case(
-        200,
-        "UNAUTHENTICATED",
-        "Unauthenticated",
-        body=create_user("g"),
-        headers={"Authorization": "pub_test_" + "a" * 32},
-        name="AuthenticationError",
-    ),
-    "an 8 KB Authorization": Case(
-        200,
-        "UNAUTHENTICATED",
-        "Unauthenticated",
-        body=create_user("g"),
-        headers={"Authorization": "prv_test_" + "a" * 8000},
-        name="AuthenticationError",
-    ),
-    "a JWT on the Admin API": Case(
-        200,
-        "UNAUTHENTICATED",
-        "Unauthenticated",
-        body=create_user("g"),
-        headers={"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJ1c2VySWQiOiJhbGljZSJ9."},
-        name="AuthenticationError",
-    ),
+    "garbage Authorization": unauthenticated("garbage !@#$%^&*() {}"),
+    "non-ASCII Authorization": unauthenticated(b"prv_test_\xe9\xff\xfe"),
+    "bare Bearer": unauthenticated("Bearer"),
+    "a public key on the Admin API": unauthenticated("pub_test_" + "a" * 32),
+    "an 8 KB Authorization": unauthenticated("prv_test_" + "a" * 8000),
+    "a JWT on the Admin API": unauthenticated("Bearer eyJhbGciOiJub25lIn0.eyJ1c2VySWQiOiJhbGljZSJ9."),
 }
 
 
