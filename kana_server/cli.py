@@ -205,6 +205,7 @@ def serve(
         "log_level": settings.log_level,
         "access_log": settings.access_log,
         "timeout_graceful_shutdown": 5,
+        "timeout_keep_alive": 75,  # D98: longer than clients keep idle connections
     }
     if settings.workers > 1:
         export_to_environment(settings)
