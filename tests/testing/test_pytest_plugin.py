@@ -202,6 +202,34 @@ def test_every_test_gets_its_own_empty_project_on_one_server(suite: pytest.Pytes
     assert len({run["url"] for run in runs.values()}) == 1
 
 
+def test_kana_variables_meant_for_another_server_do_not_reach_the_plugins_server(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "KANA_STRICT_KEYS": "true",
+        "KANA_SEED": "/nowhere/kana.yaml",
+        "KANA_DATABASE_URL": "sqlite+aiosqlite:////nowhere/kana.db",
+        "KANA_PORT": "1",
+        "KANA_HOST": "0.0.0.0",
+        "KANA_WORKERS": "4",
+        "KANA_EXPORT_ON_EXIT": "/nowhere/state.yaml",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KANA_CHECKOUT_TTL_SECONDS", "60")  # the others still apply
+    suite.makepyfile(
+        test_env="""
+        def test_a_fresh_project_on_a_local_server(kana, kana_server):
+            assert kana_server.url.startswith("http://127.0.0.1:")
+            kana.create_user("alice")
+            assert kana.gql("{ users { id } }")["users"] == [{"id": "alice"}]
+
+        def test_settings(kana_server_settings):
+            assert kana_server_settings.checkout_ttl_seconds == 60
+        """
+    )
+    suite.runpytest().assert_outcomes(passed=2)
+
+
 def test_two_xdist_workers_each_serve_their_own_tests(suite: pytest.Pytester) -> None:
     suite.makepyfile(
         test_parallel="""
