@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpcore  # noqa: F401  (see below)
 import pytest
 
@@ -34,3 +36,11 @@ def user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> 
     pytester.makeini(INNER_INI)
     pytester.makefile(".yaml", catalog=(FIXTURES / "plugin_catalog.yaml").read_text(encoding="utf-8"))
     return pytester
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A 127.0.0.1 port nothing listens on now (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

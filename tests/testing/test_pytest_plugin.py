@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -53,13 +52,6 @@ def other_server(tmp_path: Path) -> Iterator[ThreadedServer]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'other.db'}", port=0)
     with ThreadedServer(settings) as server:
         yield server
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_plugin_is_registered_through_the_pytest11_entry_point(suite: pytest.Pytester) -> None:
@@ -288,21 +280,21 @@ def test_kana_url_uses_a_server_that_is_already_running(
 
 
 def test_the_kana_url_variable_does_the_same_and_the_option_wins(
-    suite: pytest.Pytester, other_server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+    suite: pytest.Pytester, other_server: ThreadedServer, monkeypatch: pytest.MonkeyPatch, unused_port: int
 ) -> None:
     suite.makepyfile(test_external=KANA_URL_TEST)
     monkeypatch.setenv("KANA_URL", other_server.url)
     suite.runpytest().assert_outcomes(passed=1)
     assert seen(suite)["external"]["url"] == other_server.url
 
-    monkeypatch.setenv("KANA_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("KANA_URL", f"http://127.0.0.1:{unused_port}")
     suite.runpytest("--kana-url", other_server.url).assert_outcomes(passed=1)
 
 
 def test_an_unreachable_kana_url_fails_every_test_that_needs_it_with_one_clear_line(
-    suite: pytest.Pytester,
+    suite: pytest.Pytester, unused_port: int
 ) -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{unused_port}"
     suite.makepyfile(
         test_external="""
         def test_a(kana):

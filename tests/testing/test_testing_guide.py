@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-import typer
 import yaml
 
-from kana_server.cli import app
 from kana_server.settings import Settings
 from kana_server.testing.server import ThreadedServer
+from tests.documented_commands import check_command, commands_in
 
 pytest_plugins = ["pytester"]
 
@@ -118,23 +116,12 @@ def test_the_failure_shown_in_the_guide_is_what_pytest_prints(user_project: pyte
 
 def guide_commands() -> set[str]:
     """`kana-server CMD --flag` in the guide's shell and YAML blocks."""
-    code = " ".join(code for lang, code in BLOCK.findall(GUIDE) if lang in ("sh", "yaml"))
-    return set(re.findall(r"kana-server [a-z]+(?: --[a-z-]+)*", code))
+    return commands_in(" ".join(code for lang, code in BLOCK.findall(GUIDE) if lang in ("sh", "yaml")))
 
 
 @pytest.mark.parametrize("text", sorted(guide_commands()))
 def test_the_commands_in_the_guide_exist(text: str) -> None:
-    _, name, *flags = text.split()
-    command = getattr(typer.main.get_command(app), "commands", {}).get(name)
-    assert command is not None, f"no command {name}"
-    options = {option for param in command.params for option in getattr(param, "opts", [])}
-    assert set(flags) <= options, set(flags) - options
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    check_command(text)
 
 
 def step(job: dict[str, Any], name: str) -> str:
@@ -160,11 +147,11 @@ def stop(pid: int, timeout: float = 30) -> None:
 
 
 @pytest.fixture
-def workflow_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def workflow_env(tmp_path: Path, unused_port: int) -> Iterator[dict[str, str]]:
     """The workflow job's environment with a free port, this virtualenv first on PATH, RUNNER_TEMP a
     temporary folder; the server the workflow starts is stopped afterwards by its PID file."""
     job = yaml.safe_load(block(".github/workflows/test.yaml"))["jobs"]["test"]
-    port = str(free_port())
+    port = str(unused_port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KANA_", "PYTEST_"))}
     env |= {k: str(v).replace("4000", port) for k, v in job["env"].items()}
     env |= {
