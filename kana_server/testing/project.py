@@ -143,7 +143,7 @@ class Kana:
         self, user_id: str, feature_id: str, delta: int = 1, *, action: str = "ADD", check: bool = True
     ) -> RecordedUsage:
         """recordUsage (`action` ADD or SET). Kana answers `recorded: false` when the user has no live
-        package with the feature; that raises `UsageNotRecorded` unless `check=False` (D115)."""
+        package with the feature; that raises `UsageNotRecorded` unless `check=False` (D114)."""
         __tracebackhide__ = True
         variables = {"input": {"userId": user_id, "featureId": feature_id, "delta": delta, "action": action}}
         answer = self.gql(RECORD_USAGE, variables)["recordUsage"]

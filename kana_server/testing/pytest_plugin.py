@@ -3,7 +3,8 @@ name `kana_server`; `-p no:kana_server` turns it off).
 
 Fixtures: `kana_server` (session: a real kana-server, or the one at `--kana-url`), `kana` (a fresh,
 empty project per test, with helpers), `kana_clock` (that project's virtual clock) and
-`kana_server_settings` (override it to change the started server's settings). Everything else is
+`kana_server_settings` (override it to change the started server's settings); the marker `kana_seed`;
+the option `--kana-url` (or `KANA_URL`). Everything else is
 imported when a fixture is first used, so the plugin costs nothing in test runs that do not use it
 (D119).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import pytest
@@ -34,6 +36,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help=f"use the kana-server already running at URL (default: ${URL_VARIABLE}; "
         "else each test process starts its own on a free 127.0.0.1 port)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `kana_seed` marker (so `--strict-markers` accepts it)."""
+    config.addinivalue_line(
+        "markers",
+        "kana_seed(*seeds): seeds applied to the `kana` project before the test: YAML or JSON text, "
+        "dicts, or Paths (relative ones from the test file's folder); module and class marks first",
     )
 
 
@@ -100,7 +111,23 @@ def kana(kana_server: KanaServer, request: pytest.FixtureRequest) -> Kana:
     helpers: seed, create_user, subscribe, record_usage, usage, can_use, gql, pay, requests, clock."""
     project = kana_server.project()
     request.node.add_report_section("setup", "kana", failure_section(project))
+    apply_seed_marks(project, request)
     return project
+
+
+def apply_seed_marks(project: Kana, request: pytest.FixtureRequest) -> None:
+    """Apply the test's `kana_seed` marks (D115): the module's first, then the class's, then its own."""
+    from kana_server.testing.errors import KanaTestError
+
+    for mark in reversed(list(request.node.iter_markers("kana_seed"))):
+        for source in mark.args:
+            if isinstance(source, PurePath) and not source.is_absolute():
+                source = request.path.parent / source
+            try:
+                project.seed(source)
+            except (KanaTestError, OSError, ValueError) as exc:
+                what = source if isinstance(source, PurePath) else f"a {type(source).__name__}"
+                pytest.fail(f"kana_seed mark ({what}): {exc}", pytrace=False)
 
 
 @pytest.fixture

@@ -194,6 +194,68 @@ def test_every_test_gets_its_own_empty_project_on_one_server(suite: pytest.Pytes
     assert len({run["url"] for run in runs.values()}) == 1
 
 
+def test_kana_seed_marks_seed_the_project_module_first(suite: pytest.Pytester) -> None:
+    suite.mkdir("data")
+    suite.makefile(".yaml", **{"data/users": "users: [{ id: alice }, { id: bob }]"})
+    suite.makepyfile(
+        test_marks="""
+        from pathlib import Path
+
+        import pytest
+
+        pytestmark = pytest.mark.kana_seed(Path("catalog.yaml"))
+
+        def test_module_mark(kana):
+            assert [p["id"] for p in kana.gql("{ packages { id } }")["packages"]] == ["basic", "pro"]
+            assert kana.gql("{ users { id } }")["users"] == []
+
+        class TestWithUsers:
+            pytestmark = pytest.mark.kana_seed(Path("data/users.yaml"))
+
+            @pytest.mark.kana_seed(
+                {"subscriptions": [{"user": "alice", "package": "basic"}]},
+                "usage: [{ user: alice, feature: api-calls, delta: 2 }]",
+            )
+            def test_layers(self, kana):
+                assert kana.usage("alice", "api-calls") == 2
+
+            def test_without_own_mark(self, kana):
+                assert len(kana.gql("{ users { id } }")["users"]) == 2
+
+        def test_no_kana_fixture_no_seed(kana_server):
+            pass
+        """
+    )
+    suite.runpytest("--strict-markers").assert_outcomes(passed=4)
+
+
+def test_a_kana_seed_mark_that_fails_errors_the_test_in_one_line(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_marks="""
+        from pathlib import Path
+
+        import pytest
+
+        @pytest.mark.kana_seed(Path("missing.yaml"))
+        def test_missing_file(kana):
+            pass
+
+        @pytest.mark.kana_seed({"features": [{"id": "x", "type": "METERED"}]})
+        def test_bad_seed(kana):
+            pass
+        """
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            f"kana_seed mark ({suite.path / 'missing.yaml'}): *No such file or directory*",
+            "kana_seed mark (a dict): POST /_kana/seed failed: 400 BAD_USER_INPUT: seed:3: features.0.type: *",
+        ]
+    )
+    assert "def apply_seed_marks" not in result.stdout.str()
+
+
 def test_kana_variables_meant_for_another_server_do_not_reach_the_plugins_server(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
