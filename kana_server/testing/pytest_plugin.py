@@ -4,9 +4,8 @@ name `kana_server`; `-p no:kana_server` turns it off).
 Fixtures: `kana_server` (session: a real kana-server, or the one at `--kana-url`), `kana` (a fresh,
 empty project per test, with helpers), `kana_clock` (that project's virtual clock) and
 `kana_server_settings` (override it to change the started server's settings); the marker `kana_seed`;
-the option `--kana-url` (or `KANA_URL`). Everything else is
-imported when a fixture is first used, so the plugin costs nothing in test runs that do not use it
-(D119).
+the option `--kana-url` (or `KANA_URL`). Everything else is imported when a fixture is first used, so
+the plugin costs nothing in test runs that do not use it (D119).
 """
 
 from __future__ import annotations
