@@ -40,8 +40,9 @@ SUBSCRIBE = f"""mutation {HELPER_PREFIX}Subscribe($userId: String!, $packageIds:
   subscribe(userId: $userId, packageIds: $packageIds) {{ id userId status package {{ id }} }} }}"""
 RECORD_USAGE = f"""mutation {HELPER_PREFIX}RecordUsage($input: CreateUsageEventInput!) {{
   recordUsage(input: $input) {{ recorded reason }} }}"""
-CAN_USE_FEATURE = f"""query {HELPER_PREFIX}CanUseFeature($userId: String!, $featureId: String!, $delta: Int){{
-  canUseFeature(userId: $userId, featureId: $featureId, delta: $delta) {{
+CAN_USE_FEATURE = f"""query {HELPER_PREFIX}CanUseFeature(
+  $userId: String!, $featureId: String!, $delta: Int
+) {{ canUseFeature(userId: $userId, featureId: $featureId, delta: $delta) {{
     access reason consumption {{ used budget overageEnabled }} }} }}"""
 
 
