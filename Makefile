@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 CODE := kana_server tests examples $(wildcard bench)
 
-.PHONY: help install run test test-fast check format lint types schema migration bench clean
+.PHONY: help install run test test-fast check format lint types schema migration bench screenshot clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ migration: $(STAMP) ## Write the next migration from the models: make migration 
 
 bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
 	$(BIN)/python -m bench
+
+screenshot: $(STAMP) $(CHROMIUM) ## Remake docs/inspector.png from a real run (demo seed, headless Chromium)
+	$(BIN)/python -m tests.inspector.screenshot
 
 clean: ## Remove the virtualenv and local databases
 	rm -rf $(VENV) kana.db kana.db-wal kana.db-shm .mypy_cache .ruff_cache

@@ -15,7 +15,7 @@ from kana_server.api.context import KanaContext
 from kana_server.api.http import KanaGraphQLView
 from kana_server.api.schema import admin_schema
 from kana_server.clock import Clock
-from kana_server.routes import checkout, cli, client_api, control
+from kana_server.routes import checkout, cli, client_api, control, inspector, ledger
 from kana_server.runtime import Runtime
 from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
 
@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             *cli.routes(),
             *control.routes(),
             *checkout.routes(),
+            *ledger.routes(),
+            *inspector.routes(settings.private_key),
         ],
         lifespan=lifespan,
     )

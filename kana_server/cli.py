@@ -164,6 +164,14 @@ def serve(
             envvar="KANA_EXPORT_ON_EXIT",
         ),
     ] = None,
+    ledger_size: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="GraphQL requests kept per project for /_kana/requests and /_kana/ui (0: off).",
+            envvar="KANA_LEDGER_SIZE",
+        ),
+    ] = None,
 ) -> None:
     """Run the server (Admin API on /graphql, Client API on /client/graphql, Kana CLI routes on /cli,
     control plane on /_kana)."""
@@ -179,6 +187,7 @@ def serve(
         access_log=access_log,
         cors_origins=cors_origin or None,
         export_on_exit=export_on_exit,
+        ledger_size=ledger_size,
     )
     seed_path = settings.seed_path()
     if seed_path is not None and not seed_path.exists():

@@ -14,6 +14,7 @@ from kana_server.domain.checkout import SESSION_ID
 from kana_server.domain.config import KanaConfig
 from kana_server.domain.errors import CheckoutSessionNotFound
 from kana_server.domain.model import Project
+from kana_server.ledger import Ledgers
 from kana_server.services import Services
 from kana_server.services.base import TraceSink, _no_trace
 from kana_server.services.seeding import SeedFile, SeedReport, seed_digest
@@ -56,6 +57,7 @@ class Runtime:
     repository: Repository
     authenticator: Authenticator
     clock: Clock = field(default_factory=SystemClock)
+    ledgers: Ledgers = field(default_factory=lambda: Ledgers(0, 1))
     default_project: Project | None = None
     startup_seed: SeedFile | None = None  # re-applied by `POST /_kana/reset {"reseed": true}`
     ready: bool = False
@@ -65,7 +67,14 @@ class Runtime:
         """Open the database engines (no connection is made until start)."""
         db = open_database(settings)
         repository = Repository(db)
-        return cls(settings, db, repository, Authenticator(settings, repository), clock or SystemClock())
+        return cls(
+            settings,
+            db,
+            repository,
+            Authenticator(settings, repository),
+            clock or SystemClock(),
+            Ledgers(settings.ledger_size, settings.ledger_projects),
+        )
 
     async def start(self) -> None:
         """Migrate the schema, create the default project, and apply the startup seed."""

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=1, description="Deepest selection an operation may have.")
     max_query_aliases: int = Field(50, ge=1, description="Most aliases in one operation.")
     max_query_tokens: int = Field(10_000, ge=1, description="Most tokens in one GraphQL document.")
+    ledger_size: int = Field(
+        1000, ge=0, description="GraphQL requests kept per project in the request ledger (0: off)."
+    )
+    ledger_projects: int = Field(100, ge=1, description="Projects whose request ledgers are kept (LRU).")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

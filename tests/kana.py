@@ -6,6 +6,7 @@ import secrets
 import string
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import yaml
@@ -196,3 +197,19 @@ class Api:
             "POST", f"/_kana/subscriptions/{subscription_id}/status", {"status": status}
         )
         assert response.status_code == 200, response.text
+
+    # request ledger ---------------------------------------------------------------------------------
+
+    async def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """GET /_kana/requests: this project's kept GraphQL requests, newest first."""
+        query = urlencode({k: v for k, v in filters.items() if v is not None})
+        response = await self.control("GET", "/_kana/requests" + (f"?{query}" if query else ""))
+        assert response.status_code == 200, response.text
+        return list(response.json()["requests"])
+
+    async def request_count(self, **filters: Any) -> int:
+        """GET /_kana/requests/count."""
+        query = urlencode({k: v for k, v in filters.items() if v is not None})
+        response = await self.control("GET", "/_kana/requests/count" + (f"?{query}" if query else ""))
+        assert response.status_code == 200, response.text
+        return int(response.json()["count"])

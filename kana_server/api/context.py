@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from time import perf_counter
 
 import strawberry
 from starlette.requests import Request
@@ -17,6 +17,7 @@ from kana_server.domain.entitlements import Decision
 from kana_server.domain.errors import Unauthenticated
 from kana_server.domain.model import Catalog
 from kana_server.services import Services
+from kana_server.services.base import TraceData
 from kana_server.settings import Settings
 
 
@@ -30,8 +31,9 @@ class KanaContext:
     principal: Principal | None = None
     auth_error: Unauthenticated | None = None
     _services: Services | None = None
-    traces: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    traces: list[tuple[str, TraceData]] = field(default_factory=list)
     _catalog: tuple[int, Catalog] | None = None
+    started: float = field(default_factory=perf_counter)  # for the request ledger's duration
 
     @property
     def services(self) -> Services:
@@ -40,7 +42,7 @@ class KanaContext:
             raise self.auth_error or Unauthenticated("no credentials")
         return self._services
 
-    def trace(self, kind: str, data: dict[str, Any]) -> None:
+    def trace(self, kind: str, data: TraceData) -> None:
         """Keep a decision trace of this request (the request ledger reads them)."""
         self.traces.append((kind, data))
 

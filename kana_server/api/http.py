@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 
 from kana_server.api.context import KanaContext
 from kana_server.api.errors import format_error
+from kana_server.api.recording import Recorder
 from kana_server.domain.errors import Unauthenticated
 from kana_server.settings import Settings
 
@@ -73,6 +74,7 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         self.settings = settings
         self.build_context = build_context
         self.ide_headers = ide_headers
+        self.recorder = Recorder(settings)
         self.example_query = example_query
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> KanaContext:
@@ -87,6 +89,36 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         except Unauthenticated as error:
             context.auth_error = error
         return context
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: KanaContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run one operation, then keep it in its project's request ledger (D80)."""
+        result = await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+        runtime = request.app.state.runtime
+        self.recorder.record(
+            runtime.ledgers,
+            runtime.clock,
+            context,
+            request_data.query,
+            request_data.variables,
+            request_data.operation_name,
+            result,
+        )
+        return result
 
     async def execute_operation(
         self,

@@ -10,6 +10,7 @@ import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -67,12 +68,17 @@ class RequireAuthentication(SchemaExtension):
 
 def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
     """The extensions of both schemas: caches (measured 4x), limits, authentication."""
+    # The limiters' validation rules are classes made per limiter instance; the validation cache keys on
+    # them, so they are made once here: a limiter made per request would make every request a cache miss.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+    ]
     return [
         lambda: ParserCache(maxsize=settings.graphql_cache_size),
         lambda: ValidationCache(maxsize=settings.graphql_cache_size),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: AddValidationRules(limits),
         RequireAuthentication,
     ]
 

@@ -108,6 +108,23 @@ def choose_winner(grants: list[Grant]) -> Grant | None:
     return min(grants, key=_rank) if grants else None
 
 
+def why_winner(feature: Feature, grants: list[Grant], winner: Grant) -> str:
+    """Why `winner` won among `grants` (D5), in words, for the ledger's decision trace."""
+    others = [g for g in grants if g is not winner]
+    if not others:
+        return "the only live package with this feature"
+    if feature.type is FeatureType.BINARY:
+        return "binary feature held by several live packages: the earliest subscription is reported (D5)"
+    if winner.limit is None:
+        if any(g.limit is None for g in others):
+            return "unlimited, like another live package: the earliest subscription wins the tie (D5)"
+        return "unlimited beats any limit (D5)"
+    if any(g.limit == winner.limit for g in others):
+        return f"tie at limit {winner.limit}: the earliest subscription wins (D5)"
+    runner_up = max(g.limit or 0 for g in others)
+    return f"highest limit wins ({winner.limit} > {runner_up}); limits are not added"
+
+
 def check_delta(delta: int) -> int:
     """canUseFeature's delta must not be negative (D7)."""
     if delta < 0:

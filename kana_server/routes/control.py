@@ -164,6 +164,7 @@ async def reset(request: Request, services: Services) -> Response:
         raise InvalidInput("reseed must be true or false")
     runtime: Runtime = request.app.state.runtime
     messages = await services.project.reset(reseed=reseed, seed=runtime.startup_seed)
+    runtime.ledgers.forget(services.project.project.id)  # a reset project starts with an empty ledger
     return JSONResponse({"reset": True, "reseeded": reseed, "messages": messages})
 
 

@@ -10,6 +10,7 @@ from kana_server.domain.model import Project
 from kana_server.services.base import RequestState, ServiceEnv, TraceSink, _no_trace
 from kana_server.services.billing import BillingService
 from kana_server.services.catalog import CatalogService
+from kana_server.services.inspector import InspectorService
 from kana_server.services.project import ProjectControlService
 from kana_server.services.seeding import SeedService
 from kana_server.services.state import ProjectStateService
@@ -31,6 +32,7 @@ class Services:
     seeding: SeedService
     project: ProjectControlService
     project_state: ProjectStateService
+    inspector: InspectorService
 
     @property
     def state(self) -> RequestState:
@@ -53,4 +55,5 @@ class Services:
             SeedService(env),
             ProjectControlService(env),
             ProjectStateService(env),
+            InspectorService(env),
         )

@@ -15,11 +15,13 @@ from kana_server.store.catalog import CatalogSnapshot
 from kana_server.store.people import StoredUser
 from kana_server.store.repository import ProjectStore, Repository
 
-TraceSink = Callable[[str, dict[str, Any]], None]
+TraceData = dict[str, Any] | Callable[[], dict[str, Any]]
+"""A decision trace, or a function that builds it: traces are built only if someone reads them."""
+TraceSink = Callable[[str, TraceData], None]
 """Receives decision traces (what was considered and why), e.g. for the request ledger."""
 
 
-def _no_trace(kind: str, data: dict[str, Any]) -> None:
+def _no_trace(kind: str, data: TraceData) -> None:
     """Default sink: traces are dropped."""
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from kana_server.domain import entitlements, usage
 from kana_server.domain.current_user import CurrentUser, feature_ids_of, subscribed_packages
 from kana_server.domain.entitlements import Decision, Grant
 from kana_server.domain.errors import Unauthenticated
-from kana_server.domain.model import Catalog, Feature, FeatureType, Subscription, UsageAction
-from kana_server.services.base import ProjectService, require_feature, require_user
+from kana_server.domain.model import Catalog, Feature, FeatureType, Subscription, UsageAction, Window
+from kana_server.services.base import ProjectService, TraceData, TraceSink, require_feature, require_user
 from kana_server.store.catalog import CatalogSnapshot
 from kana_server.store.people import StoredSubscription, StoredUser
 from kana_server.store.repository import ProjectStore
@@ -58,31 +59,73 @@ async def holdings_of(store: ProjectStore, user_id: str) -> Holdings:
     return Holdings(user, await store.subscriptions_of(user.pk), await store.snapshot())
 
 
-def _trace_data(user_id: str, feature: Feature, decision: Decision, delta: int) -> dict[str, Any]:
-    winner = decision.winner
+def _grant_json(grant: Grant) -> dict[str, Any]:
+    return {
+        "subscriptionId": grant.subscription.id,
+        "packageId": grant.package.id,
+        "isAddon": grant.package.is_addon,
+        "startedAt": grant.subscription.started_at.isoformat(),
+        "limit": grant.limit,
+        "overageEnabled": grant.entitlement.overage_enabled,
+        "resetPeriod": grant.entitlement.reset_period,
+    }
+
+
+def _window_json(window: Window | None) -> dict[str, Any] | None:
+    return None if window is None else {"start": window.start.isoformat(), "end": window.end.isoformat()}
+
+
+def choice_trace(feature: Feature, grants: list[Grant], winner: Grant | None) -> dict[str, Any]:
+    """The part of a decision trace that says which subscriptions were considered and why one won."""
+    return {
+        "considered": [_grant_json(g) for g in grants],
+        "winner": None if winner is None else _grant_json(winner),
+        "why": None if winner is None else entitlements.why_winner(feature, grants, winner),
+    }
+
+
+def decision_trace(
+    user_id: str, feature: Feature, grants: list[Grant], decision: Decision, delta: int
+) -> dict[str, Any]:
+    """The decision trace of an entitlement read (canUseFeature, Feature.entitlement): D83."""
     return {
         "userId": user_id,
         "featureId": feature.id,
         "featureType": feature.type.value,
         "delta": delta,
-        "winner": None
-        if winner is None
-        else {
-            "subscriptionId": winner.subscription.id,
-            "packageId": winner.package.id,
-            "limit": winner.limit,
-            "overageEnabled": winner.entitlement.overage_enabled,
-            "resetPeriod": winner.entitlement.reset_period,
-        },
-        "period": None
-        if decision.window is None
-        else {"start": decision.window.start.isoformat(), "end": decision.window.end.isoformat()},
+        **choice_trace(feature, grants, decision.winner),
+        "period": _window_json(decision.window),
         "used": decision.consumption.used if decision.consumption else None,
         "budget": decision.consumption.budget if decision.consumption else None,
+        "overageEnabled": decision.consumption.overage_enabled if decision.consumption else None,
         "access": decision.access,
         "reason": decision.reason,
         "rule": decision.rule,
     }
+
+
+async def decide_all(
+    store: ProjectStore, holdings: Holdings, feature_ids: list[str], now: datetime, trace: TraceSink
+) -> dict[str, Decision]:
+    """Decisions (for one unit) for several features of one user, reading all counters in one query."""
+    catalog = holdings.catalog
+    features = [catalog.features[f] for f in feature_ids if f in catalog.features]
+    choices: dict[str, tuple[list[Grant], Grant | None, CounterKey | None]] = {}
+    for feature in features:
+        grants = entitlements.grants_for(feature.id, holdings.subscriptions, holdings.catalog)
+        winner = entitlements.choose_winner(grants)
+        key = None
+        if winner is not None and feature.type is FeatureType.CONSUMABLE:
+            key = holdings.counter_key(feature, winner, winner.window_at(now).index)
+        choices[feature.id] = (grants, winner, key)
+    used = await store.used_many(holdings.user.pk, [k for _, _, k in choices.values() if k is not None])
+    decisions: dict[str, Decision] = {}
+    for feature in features:
+        grants, winner, key = choices[feature.id]
+        decision = entitlements.decide(feature, winner, 0 if key is None else used.get(key, 0), 1, now)
+        trace("entitlement", partial(decision_trace, holdings.user.user.id, feature, grants, decision, 1))
+        decisions[feature.id] = decision
+    return decisions
 
 
 class UsageService(ProjectService):
@@ -99,11 +142,9 @@ class UsageService(ProjectService):
             window = winner.window_at(now)
             used = await store.used(holdings.user.pk, holdings.counter_key(feature, winner, window.index))
         decision = entitlements.decide(feature, winner, used, delta, now)
-        trace = _trace_data(holdings.user.user.id, feature, decision, delta)
-        trace["considered"] = [
-            {"subscriptionId": g.subscription.id, "packageId": g.package.id, "limit": g.limit} for g in grants
-        ]
-        self.trace("entitlement", trace)
+        self.trace(
+            "entitlement", partial(decision_trace, holdings.user.user.id, feature, grants, decision, delta)
+        )
         return decision
 
     async def can_use_feature(self, user_id: str, feature_id: str, delta: int = 1) -> Decision:
@@ -123,7 +164,9 @@ class UsageService(ProjectService):
         now = self.clock.now()
         async with self.reading() as store:
             holdings = await holdings_of(store, user_id)
-            return await decide_all(store, holdings, feature_ids or list(holdings.catalog.features), now)
+            return await decide_all(
+                store, holdings, feature_ids or list(holdings.catalog.features), now, self.trace
+            )
 
     async def current_user(self, user_id: str, user_key: int | None = None) -> CurrentUser:
         """The Client API's currentUser: live packages and the winning decision for each of their features.
@@ -141,7 +184,7 @@ class UsageService(ProjectService):
             holdings = Holdings(found, await store.subscriptions_of(found.pk), await store.snapshot())
             packages = subscribed_packages(holdings.subscriptions, holdings.catalog)
             feature_ids = feature_ids_of(packages, holdings.catalog)
-            decisions = await decide_all(store, holdings, feature_ids, now)
+            decisions = await decide_all(store, holdings, feature_ids, now, self.trace)
         return CurrentUser(found.user, packages, holdings.catalog.features, decisions)
 
     async def record_usage(
@@ -171,52 +214,56 @@ class UsageService(ProjectService):
         )
 
 
-async def decide_all(
-    store: ProjectStore, holdings: Holdings, feature_ids: list[str], now: datetime
-) -> dict[str, Decision]:
-    """Decisions (for one unit) for several features of one user, reading all counters in one query."""
-    catalog = holdings.catalog
-    wanted = [catalog.features[f] for f in feature_ids if f in catalog.features]
-    winners: dict[str, tuple[Grant | None, CounterKey | None]] = {}
-    for feature in wanted:
-        winner = holdings.winner(feature.id)
-        key = None
-        if winner is not None and feature.type is FeatureType.CONSUMABLE:
-            key = holdings.counter_key(feature, winner, winner.window_at(now).index)
-        winners[feature.id] = (winner, key)
-    used = await store.used_many(holdings.user.pk, [k for _, k in winners.values() if k is not None])
-    return {
-        feature.id: entitlements.decide(
-            feature, winners[feature.id][0], used.get(winners[feature.id][1] or (0, 0, 0), 0), 1, now
-        )
-        for feature in wanted
+def record_trace(
+    user_id: str,
+    feature: Feature,
+    action: UsageAction,
+    delta: int,
+    grants: list[Grant],
+    winner: Grant | None,
+    outcome: RecordResult,
+    window: Window | None = None,
+    before: int | None = None,
+) -> dict[str, Any]:
+    """The decision trace of a usage event (recordUsage, createUsageEvent)."""
+    trace: dict[str, Any] = {
+        "userId": user_id,
+        "featureId": feature.id,
+        "featureType": feature.type.value,
+        "action": action.value,
+        "delta": delta,
+        **choice_trace(feature, grants, winner),
+        "recorded": outcome.recorded,
+    }
+    if not outcome.recorded or winner is None:
+        return trace | {"reason": outcome.reason}
+    return trace | {
+        "period": _window_json(window),
+        "usedBefore": before,
+        "usedAfter": outcome.used,
+        "budget": winner.limit,
+        "rule": "counted in the winning subscription's current period (D4); limits are not enforced "
+        "when recording",
     }
 
 
 async def record_event(
     store: ProjectStore, holdings: Holdings, feature: Feature, action: UsageAction, delta: int, at: datetime
-) -> tuple[RecordResult, dict[str, Any]]:
+) -> tuple[RecordResult, TraceData]:
     """Record one usage event at `at` inside the caller's transaction (recordUsage, seeds, imports)."""
-    winner = holdings.winner(feature.id)
+    grants = entitlements.grants_for(feature.id, holdings.subscriptions, holdings.catalog)
+    winner = entitlements.choose_winner(grants)
     refusal = usage.refusal(feature, winner)
-    trace: dict[str, Any] = {
-        "userId": holdings.user.user.id,
-        "featureId": feature.id,
-        "delta": delta,
-        "action": action,
-    }
+    user_id = holdings.user.user.id
     if refusal is not None or winner is None:
-        return RecordResult(recorded=False, reason=refusal), trace | {"recorded": False, "reason": refusal}
+        result = RecordResult(recorded=False, reason=refusal)
+        return result, partial(record_trace, user_id, feature, action, delta, grants, winner, result)
     window = winner.window_at(at)
     key = holdings.counter_key(feature, winner, window.index)
     before = await store.used(holdings.user.pk, key, lock=True)
     usage.apply(action, delta, before)  # refuses a revert below zero before anything is written
     after = await store.record(holdings.user.pk, key, action, delta, at)
-    return RecordResult(recorded=True, used=after), trace | {
-        "recorded": True,
-        "subscriptionId": winner.subscription.id,
-        "packageId": winner.package.id,
-        "period": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "usedBefore": before,
-        "usedAfter": after,
-    }
+    result = RecordResult(recorded=True, used=after)
+    return result, partial(
+        record_trace, user_id, feature, action, delta, grants, winner, result, window, before
+    )

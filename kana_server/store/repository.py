@@ -16,6 +16,7 @@ from kana_server.domain.model import Project
 from kana_server.store.catalog import CatalogSnapshot, CatalogStore
 from kana_server.store.checkout import CheckoutStore
 from kana_server.store.database import Database
+from kana_server.store.inspection import InspectionStore
 from kana_server.store.models import PROJECT_TABLES
 from kana_server.store.people import PeopleStore
 from kana_server.store.scoped import CHECKOUT_SESSIONS, PROJECTS, dialect_insert, table
@@ -64,7 +65,7 @@ class CatalogCache:
         self._entries.pop(project_id, None)
 
 
-class ProjectStore(CatalogStore, PeopleStore, UsageStore, CheckoutStore, StateStore):
+class ProjectStore(CatalogStore, PeopleStore, UsageStore, CheckoutStore, StateStore, InspectionStore):
     """Everything one transaction may read or write for one project."""
 
     def __init__(
