@@ -235,7 +235,7 @@ class Kana:
         params = {key: value for key, value in (("operation", operation), ("user", user)) if value}
         fetch = limit if include_helpers else MAX_LEDGER_LIMIT
         body = self.control("GET", "/_kana/requests", params={**params, "limit": fetch})
-        entries: list[dict[str, Any]] = body["requests"] if isinstance(body, dict) else body
+        entries: list[dict[str, Any]] = body["requests"]
         if not include_helpers:
             entries = [e for e in entries if not str(e.get("operationName") or "").startswith(HELPER_PREFIX)]
         return entries[:limit]

@@ -146,6 +146,26 @@ def test_the_fixtures_give_a_working_project_with_every_helper(suite: pytest.Pyt
                 kana_clock.set(start)  # back in time, once there is usage
             assert not kana_clock.unfreeze().frozen
 
+        def test_requests_from_the_ledger(kana):
+            kana.seed(CATALOG)
+            kana.create_user("alice")
+            kana.subscribe("alice", "basic")
+            kana.record_usage("alice", "api-calls")
+            assert kana.requests() == [] and kana.request_count() == 0  # only helpers so far
+            assert kana.request_count(include_helpers=True) == 3
+            assert [r["operationName"] for r in kana.requests(include_helpers=True, limit=2)] == [
+                "KanaTestingRecordUsage", "KanaTestingSubscribe"
+            ]
+            record = 'mutation { recordUsage(input: {userId: "alice", featureId: "api-calls"}) { recorded } }'
+            kana.gql(record)
+            kana.gql(record)
+            kana.gql("query Who { users { id } }")
+            assert kana.request_count("recordUsage", user="alice") == 2
+            assert kana.request_count("recordUsage", user="bob") == 0
+            (newest,) = kana.requests(limit=1)
+            assert newest["operationName"] == "Who" and newest["rootFields"] == ["users"]
+            assert [r["rootFields"] for r in kana.requests()] == [["users"], ["recordUsage"], ["recordUsage"]]
+
         def test_pay_a_subscription_link(kana):
             kana.seed(CATALOG)
             kana.create_user("carol")
@@ -164,7 +184,7 @@ def test_the_fixtures_give_a_working_project_with_every_helper(suite: pytest.Pyt
         """
     )
     result = suite.runpytest()
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_every_test_gets_its_own_empty_project_on_one_server(suite: pytest.Pytester) -> None:

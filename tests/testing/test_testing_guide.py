@@ -28,12 +28,11 @@ ROOT = Path(__file__).parent.parent.parent
 GUIDE = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
 EXAMPLE = ROOT / "examples" / "flask-app"
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
-HEADER = re.compile(r"^# (\S+)(.*)$")
-LEDGER_NOTE = "needs a kana-server with the request ledger"
+HEADER = re.compile(r"^# (\S+)$")
 
 
-def blocks(language: str) -> list[tuple[str, str, str]]:
-    """The guide's code blocks in a language, as (file name, note after it, code after the header line)."""
+def blocks(language: str) -> list[tuple[str, str]]:
+    """The guide's code blocks in a language, as (file name, code after the header line)."""
     found = []
     for lang, code in BLOCK.findall(GUIDE):
         if lang != language:
@@ -41,40 +40,36 @@ def blocks(language: str) -> list[tuple[str, str, str]]:
         first, _, rest = code.partition("\n")
         header = HEADER.match(first)
         assert header, f"a {language} block in docs/testing.md must start with '# <file name>': {first!r}"
-        found.append((header.group(1), header.group(2).strip(" ()"), rest))
+        found.append((header.group(1), rest))
     return found
 
 
 def block(name: str) -> str:
     """The one block written as file `name`."""
-    (code,) = [code for lang in ("python", "yaml") for file, _, code in blocks(lang) if file == name]
+    (code,) = [code for lang in ("python", "yaml") for file, code in blocks(lang) if file == name]
     return code
 
 
 def test_every_python_block_is_a_test_file_or_quotes_the_example() -> None:
-    for name, note, _ in blocks("python"):
+    for name, _ in blocks("python"):
         assert name.startswith("examples/") or re.fullmatch(r"(test_\w+|conftest)\.py", name), name
-        assert note in ("", LEDGER_NOTE), note
 
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [(name, code) for name, _, code in blocks("python") if name.startswith("examples/")],
+    [(name, code) for name, code in blocks("python") if name.startswith("examples/")],
 )
 def test_quoted_code_is_the_examples_code(name: str, code: str) -> None:
     assert code in (ROOT / name).read_text(encoding="utf-8")
 
 
 def test_the_guides_test_files_pass_under_the_plugin(user_project: pytest.Pytester) -> None:
-    pytester = user_project
-    files = {
-        name: code for name, note, code in blocks("python") if not name.startswith("examples/") and not note
-    }
+    files = {name: code for name, code in blocks("python") if not name.startswith("examples/")}
     for name, code in files.items():
-        pytester.makepyfile(**{name.removesuffix(".py"): code})
+        user_project.makepyfile(**{name.removesuffix(".py"): code})
     tests = sum(code.count("\ndef test_") for code in files.values())
-    assert tests >= 6
-    pytester.runpytest().assert_outcomes(passed=tests)
+    assert tests >= 7
+    user_project.runpytest().assert_outcomes(passed=tests)
 
 
 def test_the_readmes_pytest_example_passes(user_project: pytest.Pytester) -> None:
@@ -82,19 +77,6 @@ def test_the_readmes_pytest_example_passes(user_project: pytest.Pytester) -> Non
     (code,) = [code for lang, code in BLOCK.findall(readme) if lang == "python" and "def test_" in code]
     user_project.makepyfile(test_readme=code)
     user_project.runpytest().assert_outcomes(passed=1)
-
-
-def test_the_ledger_example_passes_or_names_the_missing_route(user_project: pytest.Pytester) -> None:
-    (code,) = [code for _, note, code in blocks("python") if note == LEDGER_NOTE]
-    user_project.makepyfile(test_ledger=code)
-    result = user_project.runpytest()
-    with ThreadedServer(Settings(database_url="sqlite+aiosqlite:///:memory:", port=0)) as server:
-        has_ledger = httpx.get(server.url + "/_kana/requests").status_code != 404
-    if has_ledger:
-        result.assert_outcomes(passed=1)
-    else:
-        result.assert_outcomes(failed=1)
-        result.stdout.fnmatch_lines(["*GET /_kana/requests failed: 404: *no such route*"])
 
 
 def test_the_failure_shown_in_the_guide_is_what_pytest_prints(user_project: pytest.Pytester) -> None:
