@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 4000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
-CODE := kana_server tests $(wildcard bench)
+CODE := kana_server tests examples $(wildcard bench)
 
 .PHONY: help install run test test-fast check format lint types schema migration bench screenshot clean
 
@@ -35,6 +35,7 @@ check: $(STAMP) ## Format check, lint and type check
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy
+	$(BIN)/mypy examples/flask-app
 
 test: check $(CHROMIUM) ## Run the whole test suite (after `make check`)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 import yaml
 from sqlalchemy.engine import make_url
 
-from kana_server.cli import app
 from kana_server.settings import Settings
 from kana_server.testing.server import ThreadedServer
+from tests.documented_commands import check_command, commands_in
 
 ROOT = Path(__file__).parent.parent
 DEPLOY_GUIDE = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
@@ -141,13 +140,9 @@ def guide_commands() -> set[str]:
         if not line.startswith("|")
         for span in re.findall(r"`([^`]+)`", line)
     ]
-    return {m for text in code for m in re.findall(r"kana-server [a-z]+(?: --[a-z-]+)*", text)}
+    return {m for text in code for m in commands_in(text)}
 
 
 @pytest.mark.parametrize("text", sorted(guide_commands()))
 def test_the_commands_in_the_deploy_guide_exist(text: str) -> None:
-    _, name, *flags = text.split()
-    command = getattr(typer.main.get_command(app), "commands", {}).get(name)
-    assert command is not None, f"no command {name}"
-    options = {option for param in command.params for option in getattr(param, "opts", [])}
-    assert set(flags) <= options, set(flags) - options
+    check_command(text)

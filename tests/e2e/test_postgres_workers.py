@@ -92,7 +92,11 @@ async def test_two_workers_on_postgres_keep_usage_exact(postgres: PostgresServer
     calls = planned_calls()
     with ServerProcess("--database", url, "--api-key", key, "--seed", seed, workers=2) as server:
         assert len(server.worker_pids) == 2, server.log()
-        limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+        # Idle connections expire on the client (1 s) before uvicorn closes them (5 s): a request is never
+        # sent on a connection the server is closing, which would fail with no way to know if it ran.
+        limits = httpx.Limits(
+            max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS, keepalive_expiry=1.0
+        )
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
             api = Api(http, key)
             started = time.perf_counter()
