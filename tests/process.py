@@ -82,6 +82,21 @@ class ServerProcess:
         """Everything the server logged so far."""
         return "\n".join(self.lines)
 
+    @property
+    def command(self) -> list[str]:
+        """The command line (after `python -m kana_server serve`)."""
+        return list(self.args)
+
+    def signal(self, number: int) -> None:
+        """Send a signal to the process (by its PID) if it still runs, e.g. SIGINT as Ctrl-C does."""
+        if self._process is not None and self._process.poll() is None:
+            os.kill(self._process.pid, number)
+
+    def wait(self, timeout: float = 60) -> int:
+        """Wait for the process to end by itself; its exit code."""
+        assert self._process is not None
+        return self._process.wait(timeout=timeout)
+
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM by PID, then SIGKILL if it does not exit in time; returns the exit code."""
         process = self._process

@@ -12,7 +12,7 @@ import pytest
 from kana_server import project_files
 from kana_server.config_files import load_config_file_text
 from kana_server.domain.config import parse_config
-from tests.processes import KanaProcess
+from tests.process import ServerProcess
 from tests.state_factory import generated_state
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ async def test_sigterm_writes_the_export(tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'kana.db'}"
     await fill(database, 500)
     target = tmp_path / "state.yaml"
-    with KanaProcess("--database", database, "--export-on-exit", str(target)) as server:
+    with ServerProcess("--database", database, "--export-on-exit", str(target)) as server:
         server.signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then ends by the signal it received, as the signal asks.
         assert server.wait() in (0, -signal.SIGTERM), server.log()
@@ -63,7 +63,7 @@ async def test_ctrl_c_during_the_export_leaves_the_old_file_or_a_complete_new_on
     outcomes = []
     for delay, second in plan:
         target.write_bytes(old)
-        with KanaProcess("--database", database, "--export-on-exit", str(target)) as server:
+        with ServerProcess("--database", database, "--export-on-exit", str(target)) as server:
             server.signal(signal.SIGINT)
             if delay is not None and second is not None:
                 await asyncio.sleep(delay)

@@ -9,14 +9,14 @@ import pytest
 
 from tests.kana import FIXTURES, random_key
 from tests.kana_cli import KanaCli
-from tests.processes import KanaProcess
+from tests.process import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_validate_publish_pull_against_a_real_server(tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'kana.db'}"
-    with KanaProcess("--database", database) as server:
+    with ServerProcess("--database", database) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             cli = KanaCli(http, random_key(), tmp_path / "app")
             cli.write((FIXTURES / "cli" / "kana.dev.yaml").read_text(encoding="utf-8"))

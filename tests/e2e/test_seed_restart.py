@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.kana import FIXTURES, Api
-from tests.processes import KanaProcess
+from tests.process import ServerProcess
 
 pytestmark = pytest.mark.e2e
 STATE = "{ features { id name } packages { id status updatedAt features { id limit } } users { id } subscriptions { id } }"
@@ -25,10 +25,10 @@ async def snapshot(url: str) -> dict[str, object]:
 async def test_restarting_with_the_same_seed_changes_nothing(tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'kana.db'}"
     seed = FIXTURES / "seed_with_usage.yaml"
-    with KanaProcess("--database", database, "--seed", str(seed)) as first:
+    with ServerProcess("--database", database, "--seed", str(seed)) as first:
         before = await snapshot(first.url)
     assert before["used"] == 7
-    with KanaProcess("--database", database, "--seed", str(seed)) as second:
+    with ServerProcess("--database", database, "--seed", str(seed)) as second:
         after = await snapshot(second.url)
-        assert any("already applied" in line for line in second.output)
+        assert any("already applied" in line for line in second.lines)
     assert after == before

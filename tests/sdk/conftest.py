@@ -24,7 +24,7 @@ from playwright.async_api import Browser, Page
 from kana_server.settings import Settings
 from kana_server.testing.server import ThreadedServer
 from tests.clocks import ShiftedClock
-from tests.processes import KanaProcess
+from tests.process import ServerProcess
 
 HERE = Path(__file__).parent
 SDK_PACKAGE = "@usekana/client-kana-js"
@@ -131,9 +131,9 @@ def database(session_dir: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def sdk_server(session_dir: Path) -> Iterator[KanaProcess]:
+def sdk_server(session_dir: Path) -> Iterator[ServerProcess]:
     """A real `kana-server serve` process with the default CORS settings (any origin)."""
-    with KanaProcess("--database", database(session_dir)) as server:
+    with ServerProcess("--database", database(session_dir)) as server:
         yield server
 
 
@@ -152,7 +152,7 @@ def clocked_server(session_dir: Path, sdk_clock: ShiftedClock) -> Iterator[Threa
 
 
 @pytest.fixture
-async def admin(sdk_server: KanaProcess) -> AsyncIterator[httpx.AsyncClient]:
+async def admin(sdk_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client to the SDK tests' kana-server process (for the Admin API)."""
     async with httpx.AsyncClient(base_url=sdk_server.url, timeout=30) as client:
         yield client

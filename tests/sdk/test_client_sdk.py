@@ -22,7 +22,7 @@ from kana_server.testing.server import ThreadedServer
 from tests.client_calls import user_token
 from tests.clocks import ShiftedClock
 from tests.kana import Api, random_key
-from tests.processes import KanaProcess
+from tests.process import ServerProcess
 from tests.sdk.conftest import SdkPage, database
 
 pytestmark = [pytest.mark.sdk]
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.sdk]
 MAX_INT = 2_147_483_647
 
 
-def endpoint(server: KanaProcess | ThreadedServer) -> str:
+def endpoint(server: ServerProcess | ThreadedServer) -> str:
     """What the SDK is given: only the endpoint differs from Kana's."""
     return f"{server.url}/client/graphql"
 
@@ -70,7 +70,7 @@ async def project(admin: httpx.AsyncClient) -> Api:
 
 
 @pytest.mark.browser
-async def test_simple_mode(sdk: SdkPage, sdk_server: KanaProcess, project: Api) -> None:
+async def test_simple_mode(sdk: SdkPage, sdk_server: ServerProcess, project: Api) -> None:
     api = project
     await api.create_user("alice", name="Alice", email="alice@example.com")
     await api.subscribe("alice", "pro", "extra-calls")
@@ -109,7 +109,7 @@ async def test_simple_mode(sdk: SdkPage, sdk_server: KanaProcess, project: Api) 
 
 
 @pytest.mark.browser
-async def test_secure_mode(sdk: SdkPage, sdk_server: KanaProcess, project: Api) -> None:
+async def test_secure_mode(sdk: SdkPage, sdk_server: ServerProcess, project: Api) -> None:
     api = project
     await api.create_user("bob")
     await api.subscribe("bob", "free")
@@ -145,7 +145,7 @@ async def test_secure_mode(sdk: SdkPage, sdk_server: KanaProcess, project: Api) 
 
 @pytest.mark.browser
 async def test_a_wrong_key_is_an_authentication_error(
-    sdk: SdkPage, sdk_server: KanaProcess, project: Api
+    sdk: SdkPage, sdk_server: ServerProcess, project: Api
 ) -> None:
     api = project
     await api.create_user("alice")
@@ -188,7 +188,7 @@ async def test_an_expired_token_is_an_authentication_error(
 @pytest.mark.browser
 async def test_an_origin_that_is_not_allowed_cannot_call(sdk: SdkPage, session_dir: Path) -> None:
     allowed = ("--cors-origin", "http://allowed.example", "--cors-origin", "http://also.example")
-    with KanaProcess("--database", database(session_dir), *allowed) as closed:
+    with ServerProcess("--database", database(session_dir), *allowed) as closed:
         async with httpx.AsyncClient(base_url=closed.url, timeout=30) as http:
             api = Api(http, random_key())
             await api.create_user("alice")
