@@ -20,7 +20,7 @@ from rich.text import Text
 
 from kana_server import __version__
 from kana_server.domain.errors import KanaError
-from kana_server.settings import Settings
+from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
 
 if TYPE_CHECKING:
     from kana_server.store.schema import SchemaState
@@ -37,6 +37,12 @@ app = typer.Typer(
 )
 console = Console(stderr=True, soft_wrap=True)  # messages are never cut: editors and logs read them
 T = TypeVar("T")
+
+
+def default_of(name: str) -> object:
+    """A setting's default, for --help (Settings is the one place defaults live)."""
+    return Settings.model_fields[name].default
+
 
 DatabaseOption = Annotated[
     str | None,
@@ -109,8 +115,14 @@ def log_config(settings: Settings) -> dict[str, Any]:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on.", envvar="KANA_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (0: any free port).", envvar="KANA_PORT")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help=f"Interface to listen on. (default: {default_of('host')})", envvar="KANA_HOST"),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help=f"Port (0: any free port). (default: {default_of('port')})", envvar="KANA_PORT"),
+    ] = None,
     database: Annotated[
         str | None,
         typer.Option(
@@ -128,7 +140,10 @@ def serve(
         ),
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option(help="The default project's private key.", envvar="KANA_API_KEY")
+        str | None,
+        typer.Option(
+            help=f"The default project's private key. (default: {DEFAULT_PRIVATE_KEY})", envvar="KANA_API_KEY"
+        ),
     ] = None,
     strict_keys: Annotated[
         bool | None,
@@ -138,9 +153,16 @@ def serve(
             envvar="KANA_STRICT_KEYS",
         ),
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes.", envvar="KANA_WORKERS")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help=f"Worker processes. (default: {default_of('workers')})", envvar="KANA_WORKERS"),
+    ] = None,
     log_level: Annotated[
-        str | None, typer.Option(help="critical, error, warning, info or debug.", envvar="KANA_LOG_LEVEL")
+        str | None,
+        typer.Option(
+            help=f"critical, error, warning, info or debug. (default: {default_of('log_level')})",
+            envvar="KANA_LOG_LEVEL",
+        ),
     ] = None,
     access_log: Annotated[
         bool | None,
