@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kana_server.clock import Clock
 from kana_server.domain.errors import FeatureNotFound, IdempotencyKeyInUse, UserNotFound
@@ -14,7 +13,9 @@ from kana_server.domain.ids import check_id
 from kana_server.domain.model import Feature, Project
 from kana_server.store.catalog import CatalogSnapshot
 from kana_server.store.people import StoredUser
-from kana_server.store.repository import ProjectStore, Repository
+from kana_server.store.repository import ProjectStore, Repository, StoreWork
+
+T = TypeVar("T")
 
 TraceData = dict[str, Any] | Callable[[], dict[str, Any]]
 """A decision trace, or a function that builds it: traces are built only if someone reads them."""
@@ -58,19 +59,20 @@ class ProjectService:
         self.trace = env.trace
         self.state = env.state
 
-    def reading(self) -> AbstractAsyncContextManager[ProjectStore]:
-        """A read transaction for this project."""
-        return self.repository.reading(self.project)
+    async def read(self, work: StoreWork[T], *, long: bool = False) -> T:
+        """Run `work(store)` in a read transaction for this project (`long`: it reads much)."""
+        return await self.repository.read(self.project, work, long=long)
 
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[ProjectStore]:
-        """A write transaction for this project (counted, so request-level caches know to refresh).
+    async def write(self, work: StoreWork[T]) -> T:
+        """Run `work(store)` in a write transaction for this project (counted, so request-level caches
+        know to refresh).
 
         A request sent with an Idempotency-Key claims it here, in the same transaction as its writes
         (D92): either both commit or neither does, and a concurrent duplicate cannot claim it too."""
         claim = self.state.idempotency
         claiming = claim is not None and not claim.committed
-        async with self.repository.writing(self.project) as store:
+
+        async def transaction(store: ProjectStore) -> T:
             if (
                 claim is not None
                 and claiming
@@ -80,10 +82,13 @@ class ProjectService:
             ):
                 claim.lost = True
                 raise IdempotencyKeyInUse()
-            yield store
+            return await work(store)
+
+        result = await self.repository.write(self.project, transaction)
         self.state.writes += 1
         if claim is not None and claiming:
             claim.committed = True
+        return result
 
 
 async def require_user(store: ProjectStore, user_id: str, *, lock: bool = False) -> StoredUser:

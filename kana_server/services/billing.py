@@ -11,10 +11,11 @@ from kana_server.domain import checkout as rules
 from kana_server.domain.checkout import CheckoutSession, CheckoutStatus
 from kana_server.domain.errors import CheckoutSessionClosed, CheckoutSessionNotFound
 from kana_server.domain.ids import check_id
-from kana_server.domain.model import Feature, Package, PackageFeature, Price, Subscription, User
+from kana_server.domain.model import Catalog, Feature, Package, PackageFeature, Price, Subscription, User
 from kana_server.services.base import ProjectService, require_user
 from kana_server.services.subscriptions import subscribe_user
 from kana_server.store.checkout import StoredCheckoutSession
+from kana_server.store.people import StoredUser
 from kana_server.store.repository import ProjectStore
 
 ALPHANUMERIC = string.ascii_letters + string.digits
@@ -74,7 +75,8 @@ class BillingService(ProjectService):
         rules.check_redirect_url("cancelUrl", cancel_url)
         now = self.clock.now()
         environment = "live" if self.project.private_key.startswith("prv_live_") else "test"
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> CheckoutSession:
             template, package = rules.link_template((await store.snapshot()).catalog, template_id)
             user_pk = None if user_id is None else (await require_user(store, user_id)).pk
             session = CheckoutSession(
@@ -89,15 +91,22 @@ class BillingService(ProjectService):
                 expires_at=now + ttl,
             )
             await store.insert_checkout_session(session, user_pk)
+            return session
+
+        session = await self.write(work)
         return base_url.rstrip("/") + CHECKOUT_PATH + session.id
 
     async def checkout(self, session_id: str) -> CheckoutView:
         """A checkout session as its page shows it (any status: the page says when it is closed)."""
         now = self.clock.now()
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> tuple[CheckoutSession, Catalog, User | None]:
             session = (await _require_session(store, session_id, lock=False)).session
             catalog = (await store.snapshot()).catalog
             user = None if session.user_id is None else (await require_user(store, session.user_id)).user
+            return session, catalog, user
+
+        session, catalog, user = await self.read(work)
         package = catalog.packages[session.package_id]
         return CheckoutView(
             session=session,
@@ -113,7 +122,10 @@ class BillingService(ProjectService):
         email_text = rules.check_form_text("email", email)
         name_text = rules.check_form_text("name", name)
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(
+            store: ProjectStore,
+        ) -> tuple[CheckoutSession, StoredUser, list[Subscription], list[str]]:
             stored = await _require_session(store, session_id, lock=True)
             session = stored.session
             rules.require_open(session, now)
@@ -126,6 +138,9 @@ class BillingService(ProjectService):
             subscriptions, created = await subscribe_user(store, stored_user, [session.package_id], now)
             if not await store.close_checkout_session(stored.pk, CheckoutStatus.PAID, now, stored_user.pk):
                 raise CheckoutSessionClosed(f"Checkout session {session.id} was already used")
+            return session, stored_user, subscriptions, created
+
+        session, stored_user, subscriptions, created = await self.write(work)
         self.trace(
             "subscribe",
             {
@@ -140,12 +155,15 @@ class BillingService(ProjectService):
     async def cancel(self, session_id: str) -> CheckoutSession:
         """Cancel a checkout: nothing is subscribed, and the link cannot be used again (D72)."""
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> CheckoutSession:
             stored = await _require_session(store, session_id, lock=True)
             rules.require_open(stored.session, now)
             if not await store.close_checkout_session(stored.pk, CheckoutStatus.CANCELLED, now, None):
                 raise CheckoutSessionClosed(f"Checkout session {session_id} was already used")
-        return stored.session
+            return stored.session
+
+        return await self.write(work)
 
     async def _new_customer(self, store: ProjectStore, email: str | None, name: str | None) -> User:
         """The user a billing provider creates for a new customer: id and billingId `cus_...` (D74)."""

@@ -31,23 +31,24 @@ class CatalogService(ProjectService):
 
     async def catalog(self) -> Catalog:
         """The whole catalog (cached by version)."""
-        async with self.reading() as store:
-            return (await store.snapshot()).catalog
+        return (await self.read(lambda store: store.snapshot())).catalog
 
     async def feature(self, feature_id: str) -> Feature:
         """One feature, or FeatureNotFoundError."""
-        async with self.reading() as store:
-            return require_feature(await store.snapshot(), feature_id)
+        return require_feature(await self.read(lambda store: store.snapshot()), feature_id)
 
     async def create_feature(self, feature: Feature) -> Feature:
         """Create a feature; its id must be new."""
         check_id("Feature", feature.id)
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> None:
             await store.lock_project()
             snapshot = await store.snapshot()
             if feature.id in snapshot.catalog.features:
                 raise Conflict(f'Feature "{feature.id}" already exists')
             await store.insert_feature(feature, snapshot, self.clock.now())
+
+        await self.write(work)
         return feature
 
     async def update_feature(
@@ -61,7 +62,8 @@ class CatalogService(ProjectService):
         given: frozenset[str],
     ) -> Feature:
         """Change the fields given (a feature's type never changes)."""
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> Feature:
             await store.lock_project()
             current = require_feature(await store.snapshot(), feature_id)
             changes: dict[str, object] = {}
@@ -78,7 +80,9 @@ class CatalogService(ProjectService):
             updated = replace(current, **changes)  # type: ignore[arg-type]
             if updated != current:
                 await store.update_feature(updated)
-        return updated
+            return updated
+
+        return await self.write(work)
 
     async def package(self, package_id: str) -> Package:
         """One package, or PackageNotFoundError."""
@@ -108,7 +112,8 @@ class CatalogService(ProjectService):
         """Create a DRAFT package (Kana publishes only from its dashboard; here: CLI, seed, control plane)."""
         check_id("Package", package_id)
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> Package:
             await store.lock_project()
             snapshot = await store.snapshot()
             catalog = snapshot.catalog
@@ -139,28 +144,27 @@ class CatalogService(ProjectService):
                 features=tuple(entitlements),
             )
             await store.save_package(package, snapshot, now)
-        return package
+            return package
+
+        return await self.write(work)
 
     async def update_package(self, package_id: str, metadata: JSONValue) -> Package:
         """Change a package's metadata, whatever its status (the only change the API allows, D12)."""
         now = self.clock.now()
-        async with self.writing() as store:
-            await store.lock_project()
-            package = (await store.snapshot()).catalog.packages.get(package_id)
-            if package is None:
-                raise PackageNotFound(package_id)
-            updated = replace(package, metadata=metadata, updated_at=now)
+
+        async def work(store: ProjectStore) -> Package:
+            package = await self._locked_package(store, package_id)
             await store.update_package(package_id, metadata=metadata, status=package.status, updated_at=now)
-        return updated
+            return replace(package, metadata=metadata, updated_at=now)
+
+        return await self.write(work)
 
     async def set_package_status(self, package_id: str, status: PackageStatus) -> Package:
         """Publish or archive a package ([X] control plane); a package never goes back to DRAFT."""
         now = self.clock.now()
-        async with self.writing() as store:
-            await store.lock_project()
-            package = (await store.snapshot()).catalog.packages.get(package_id)
-            if package is None:
-                raise PackageNotFound(package_id)
+
+        async def work(store: ProjectStore) -> Package:
+            package = await self._locked_package(store, package_id)
             if package.status is status:
                 return package
             allowed = {
@@ -174,19 +178,31 @@ class CatalogService(ProjectService):
                 )
             updated = publish.with_status(package, status, now)
             await store.update_package(package_id, metadata=package.metadata, status=status, updated_at=now)
-        return updated
+            return updated
+
+        return await self.write(work)
+
+    @staticmethod
+    async def _locked_package(store: ProjectStore, package_id: str) -> Package:
+        """A package to change, with its project locked (D64), or PackageNotFoundError."""
+        await store.lock_project()
+        package = (await store.snapshot()).catalog.packages.get(package_id)
+        if package is None:
+            raise PackageNotFound(package_id)
+        return package
 
     async def validate_config(self, config: KanaConfig) -> list[publish.PlanMessage]:
         """What publishing a config would change: the `/cli/validate` answer (empty: up to date)."""
-        async with self.reading() as store:
-            plan = publish.plan_publish(config, (await store.snapshot()).catalog, self.clock.now())
+        catalog = (await self.read(lambda store: store.snapshot())).catalog
+        plan = publish.plan_publish(config, catalog, self.clock.now())
         return publish.cli_route_warnings(config) + plan.notes
 
     async def publish_config(self, config: KanaConfig) -> PublishOutcome:
         """Apply a config's catalog in one transaction, or nothing when the plan has errors; answers
         the catalog as it is after publishing, in the Kana CLI's format (`/cli/publish`)."""
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> PublishOutcome:
             await store.lock_project()
             plan = publish.plan_publish(config, (await store.snapshot()).catalog, now)
             messages = [note.text for note in publish.cli_route_warnings(config)] + plan.messages
@@ -194,13 +210,17 @@ class CatalogService(ProjectService):
                 return PublishOutcome(messages, plan.errors, None)
             await apply_plan(store, plan, now)
             catalog = (await store.snapshot()).catalog
-            document = catalog_document(catalog, await store.project_name())
-        return PublishOutcome(messages, [], document)
+            return PublishOutcome(messages, [], catalog_document(catalog, await store.project_name()))
+
+        return await self.write(work)
 
     async def pull_config(self) -> dict[str, Any]:
         """The catalog in the Kana CLI's format (`/cli/pull`)."""
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> dict[str, Any]:
             return catalog_document((await store.snapshot()).catalog, await store.project_name())
+
+        return await self.read(work)
 
 
 @dataclass(frozen=True)

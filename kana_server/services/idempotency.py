@@ -8,6 +8,7 @@ from datetime import timedelta
 from kana_server.domain.errors import IdempotencyKeyInUse
 from kana_server.domain.idempotency import Claim, Verdict, verdict
 from kana_server.services.base import ProjectService
+from kana_server.store.repository import ProjectStore
 
 WAIT_STEP_SECONDS = 0.02
 WAIT_STEPS = 1500
@@ -24,8 +25,7 @@ class IdempotencyService(ProjectService):
         a different body under a live key is a ConflictError."""
         for _ in range(WAIT_STEPS):
             now = self.clock.now()
-            async with self.reading() as store:
-                stored = await store.idempotency_key(key)
+            stored = await self.read(lambda store: store.idempotency_key(key))
             found = verdict(stored, fingerprint, now)
             if found is Verdict.REPLAY and stored is not None and stored.response is not None:
                 return stored.response
@@ -40,7 +40,8 @@ class IdempotencyService(ProjectService):
 
         A request that claimed the key with its writes updates its row; one that wrote nothing (an
         error before any write, a read-only mutation) takes the key now, with its answer (D92)."""
-        async with self.repository.writing(self.project) as store:
+
+        async def work(store: ProjectStore) -> bool:
             await store.purge_idempotency_keys(claim.now)
             if claim.committed:
                 await store.store_idempotent_response(claim.key, claim.fingerprint, response)
@@ -48,3 +49,5 @@ class IdempotencyService(ProjectService):
             return await store.take_idempotency_key(
                 claim.key, claim.fingerprint, claim.now, claim.expires_at, response
             )
+
+        return await self.repository.write(self.project, work)

@@ -20,7 +20,10 @@ from kana_server.domain.model import (
     Window,
 )
 from kana_server.services.base import ProjectService, require_feature
-from kana_server.services.usage import decide_all, holdings_of
+from kana_server.services.usage import Holdings, decide_all, holdings_of
+from kana_server.store.catalog import CatalogSnapshot
+from kana_server.store.inspection import StoredUsageEvent
+from kana_server.store.repository import ProjectStore
 
 MAX_USERS = 500
 """Users listed on the page (the rest are counted)."""
@@ -80,19 +83,28 @@ class InspectorService(ProjectService):
 
     async def overview(self) -> Overview:
         """The project's clock, catalog and first users."""
-        async with self.reading() as store:
-            snapshot = await store.snapshot()
-            users, total = await store.users_page(MAX_USERS)
+
+        async def work(store: ProjectStore) -> tuple[CatalogSnapshot, list[User], int]:
+            return (await store.snapshot(), *await store.users_page(MAX_USERS))
+
+        snapshot, users, total = await self.read(work)
         clock = project_clock_state(self.project)
         return Overview(self.project, clock, self.clock.now(), snapshot.catalog, users, total)
 
     async def user_usage(self, user_id: str) -> UserUsage:
         """A user's subscriptions and, per feature, access, used/budget and the current period."""
         now = self.clock.now()
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> tuple[Holdings, list[Feature], dict[str, Decision]]:
             holdings = await holdings_of(store, user_id)
             features = list(holdings.catalog.features.values())
-            decisions = await decide_all(store, holdings, [f.id for f in features], now, self.trace)
+            return (
+                holdings,
+                features,
+                await decide_all(store, holdings, [f.id for f in features], now, self.trace),
+            )
+
+        holdings, features, decisions = await self.read(work)
         packages = holdings.catalog.packages
         return UserUsage(
             holdings.user.user,
@@ -104,7 +116,10 @@ class InspectorService(ProjectService):
     async def usage_history(self, user_id: str, feature_id: str) -> UsageHistory:
         """The newest usage events of a user and feature, each with its period and budget."""
         now = self.clock.now()
-        async with self.reading() as store:
+
+        async def work(
+            store: ProjectStore,
+        ) -> tuple[Holdings, Feature, list[StoredUsageEvent], Decision | None]:
             holdings = await holdings_of(store, user_id)
             feature = require_feature(holdings.snapshot, feature_id)
             pks = [s.pk for s in holdings.stored]
@@ -112,6 +127,9 @@ class InspectorService(ProjectService):
             current = None
             if feature.type is FeatureType.CONSUMABLE:
                 current = (await decide_all(store, holdings, [feature.id], now, self.trace))[feature.id]
+            return holdings, feature, events, current
+
+        holdings, feature, events, current = await self.read(work)
         by_pk = {s.pk: s.subscription for s in holdings.stored}
         points: list[UsagePoint] = []
         for event in events:

@@ -6,6 +6,7 @@ from kana_server.domain.clock import ClockState, change_clock, parse_instant, pr
 from kana_server.domain.errors import InvalidInput
 from kana_server.services.base import ProjectService
 from kana_server.services.seeding import SeedFile, apply_seed_in
+from kana_server.store.repository import ProjectStore
 
 
 class ProjectControlService(ProjectService):
@@ -24,7 +25,8 @@ class ProjectControlService(ProjectService):
     ) -> ClockState:
         """Set, then advance, then freeze or unfreeze the project's clock; only forward once it holds data."""
         real_now = self.env.real_clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> ClockState:
             state = change_clock(
                 await store.clock(),
                 real_now,
@@ -34,7 +36,9 @@ class ProjectControlService(ProjectService):
                 allow_backwards=not await store.holds_data(),
             )
             await store.set_clock(state)
-        return state
+            return state
+
+        return await self.write(work)
 
     async def reset(self, *, reseed: bool = False, seed: SeedFile | None = None) -> list[str]:
         """Delete all of the project's data (snapshots are kept, D55) and put its clock back on real
@@ -43,10 +47,13 @@ class ProjectControlService(ProjectService):
             raise InvalidInput(
                 "This server was started without a seed (--seed), so there is nothing to reseed"
             )
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> list[str]:
             await store.lock_project()
             await store.reset()
             if reseed and seed is not None:
                 notes = await apply_seed_in(store, seed, self.env.real_clock.now())
                 return [note.text for note in notes]
-        return []
+            return []
+
+        return await self.write(work)

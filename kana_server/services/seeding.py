@@ -122,7 +122,10 @@ class SeedService(ProjectService):
         if self.project.seed_digest == seed.digest:
             return SeedReport(applied=False, notes=[PlanMessage("seed already applied")])
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> list[PlanMessage]:
             await store.lock_project()  # workers starting together apply the seed once
-            notes = await apply_seed_in(store, seed, now)
+            return await apply_seed_in(store, seed, now)
+
+        notes = await self.write(work)
         return SeedReport(applied=True, notes=notes)

@@ -163,7 +163,8 @@ class ProjectStateService(ProjectService):
 
     async def export_state(self) -> ProjectState:
         """Everything the project holds, read in one transaction."""
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> ProjectState:
             snapshot = await store.snapshot()
             return ProjectState(
                 app=await store.project_name(),
@@ -173,6 +174,8 @@ class ProjectStateService(ProjectService):
                 subscriptions=await store.subscription_states(),
                 usage=await store.usage_records(),
             )
+
+        return await self.read(work, long=True)
 
     async def export_document(self) -> dict[str, Any]:
         """The project as an export document (`GET /_kana/state`, `kana-server export`)."""
@@ -187,7 +190,8 @@ class ProjectStateService(ProjectService):
         progress: Progress = _no_progress,
     ) -> ImportReport:
         """Load an export into this project, all or nothing: it must be empty unless `replace` (D53)."""
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> ImportReport:
             if not await store.is_empty():
                 if not replace:
                     raise Conflict(
@@ -199,38 +203,39 @@ class ProjectStateService(ProjectService):
                 store, config, self.env.real_clock.now(), source=source, progress=progress
             )
 
+        return await self.write(work)
+
     async def save_snapshot(self, name: str) -> SnapshotInfo:
         """Save the project's state under a name (replacing a snapshot of that name)."""
         check_id("Snapshot", name)
         document = await self.export_document()
         data, size = await asyncio.to_thread(encode_snapshot, document)
         info = SnapshotInfo(name, self.env.real_clock.now(), _counts(document), size)
-        async with self.writing() as store:
-            await store.save_snapshot(name, data, info, self.project.seed_digest)
+        await self.write(lambda store: store.save_snapshot(name, data, info, self.project.seed_digest))
         return info
 
     async def restore_snapshot(self, name: str) -> SnapshotInfo:
         """Replace the project's state with a snapshot's, in one transaction (D55)."""
         check_id("Snapshot", name)
-        async with self.reading() as store:
-            saved = await store.saved_snapshot(name)
+        saved = await self.read(lambda store: store.saved_snapshot(name))
         if saved is None:
             raise SnapshotNotFound(name)
         config = await asyncio.to_thread(decode_snapshot, saved.data, name)
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> None:
             await store.reset()
             await load_state(store, config, self.env.real_clock.now(), source=f"snapshot {name}")
             await store.set_seed_digest(saved.seed_digest)
+
+        await self.write(work)
         return saved.info
 
     async def snapshots(self) -> list[SnapshotInfo]:
         """The project's snapshots, oldest first."""
-        async with self.reading() as store:
-            return await store.list_snapshots()
+        return await self.read(lambda store: store.list_snapshots())
 
     async def delete_snapshot(self, name: str) -> None:
         """Delete a snapshot."""
         check_id("Snapshot", name)
-        async with self.writing() as store:
-            if not await store.delete_snapshot(name):
-                raise SnapshotNotFound(name)
+        if not await self.write(lambda store: store.delete_snapshot(name)):
+            raise SnapshotNotFound(name)

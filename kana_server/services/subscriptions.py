@@ -9,7 +9,7 @@ from kana_server.domain.errors import SubscriptionError, SubscriptionNotFound
 from kana_server.domain.ids import check_id
 from kana_server.domain.model import Subscription, SubscriptionStatus
 from kana_server.services.base import ProjectService, require_user
-from kana_server.store.people import StoredUser
+from kana_server.store.people import StoredSubscription, StoredUser
 from kana_server.store.repository import ProjectStore
 
 
@@ -56,35 +56,40 @@ class SubscriptionService(ProjectService):
         for package_id in package_ids:
             check_id("Package", package_id)
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> tuple[list[Subscription], list[str]]:
             await store.lock_project()
             stored_user = await require_user(store, user_id, lock=True)
-            result, created = await subscribe_user(store, stored_user, package_ids, now)
+            return await subscribe_user(store, stored_user, package_ids, now)
+
+        result, created = await self.write(work)
         self.trace("subscribe", {"userId": user_id, "packageIds": package_ids, "created": created})
         return result
 
     async def subscription(self, subscription_id: str) -> Subscription:
         """One subscription, or SubscriptionNotFoundError."""
         check_id("Subscription", subscription_id)
-        async with self.reading() as store:
-            found = await store.get_subscription(subscription_id)
+        found = await self.read(lambda store: store.get_subscription(subscription_id))
         if found is None:
             raise SubscriptionNotFound(subscription_id)
         return found.subscription
 
     async def subscriptions(self, user_id: str | None = None) -> list[Subscription]:
         """Every subscription, or one user's (oldest first)."""
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> list[StoredSubscription]:
             if user_id is None:
-                stored = await store.list_subscriptions()
-            else:
-                stored = await store.subscriptions_of((await require_user(store, user_id)).pk)
+                return await store.list_subscriptions()
+            return await store.subscriptions_of((await require_user(store, user_id)).pk)
+
+        stored = await self.read(work)
         return [s.subscription for s in stored]
 
     async def set_status(self, subscription_id: str, status: SubscriptionStatus) -> Subscription:
         """Change a subscription's status ([X] control plane); a second live base is refused."""
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> Subscription:
             found = await store.get_subscription(subscription_id)
             if found is None:
                 raise SubscriptionNotFound(subscription_id)
@@ -101,6 +106,9 @@ class SubscriptionService(ProjectService):
                     ):
                         raise SubscriptionError(rules.MULTIPLE_TIERS)
             await store.set_subscription_status(found.pk, status, now)
+            return current
+
+        current = await self.write(work)
         return Subscription(
             id=current.id,
             user_id=current.user_id,

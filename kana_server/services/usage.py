@@ -150,10 +150,13 @@ class UsageService(ProjectService):
     async def can_use_feature(self, user_id: str, feature_id: str, delta: int = 1) -> Decision:
         """Whether the user may use `delta` of the feature now, and why."""
         entitlements.check_delta(delta)
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> Decision:
             holdings = await holdings_of(store, user_id)
             feature = require_feature(holdings.snapshot, feature_id)
             return await self._decide(holdings, store, feature, delta)
+
+        return await self.read(work)
 
     async def entitlement(self, user_id: str, feature_id: str) -> Decision:
         """Feature.entitlement(userId): the decision for one unit."""
@@ -162,11 +165,14 @@ class UsageService(ProjectService):
     async def entitlements(self, user_id: str, feature_ids: list[str] | None = None) -> dict[str, Decision]:
         """Decisions (for one unit) for many features of one user, reading all counters in one query."""
         now = self.clock.now()
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> dict[str, Decision]:
             holdings = await holdings_of(store, user_id)
             return await decide_all(
                 store, holdings, feature_ids or list(holdings.catalog.features), now, self.trace
             )
+
+        return await self.read(work)
 
     async def current_user(self, user_id: str, user_key: int | None = None) -> CurrentUser:
         """The Client API's currentUser: live packages and the winning decision for each of their features.
@@ -175,7 +181,8 @@ class UsageService(ProjectService):
         (its internal key no longer matches, D18), is an authentication error (D43).
         """
         now = self.clock.now()
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> CurrentUser:
             found = await store.get_user(user_id)
             if found is None:
                 raise Unauthenticated(f'user "{user_id}" not found')
@@ -185,7 +192,9 @@ class UsageService(ProjectService):
             packages = subscribed_packages(holdings.subscriptions, holdings.catalog)
             feature_ids = feature_ids_of(packages, holdings.catalog)
             decisions = await decide_all(store, holdings, feature_ids, now, self.trace)
-        return CurrentUser(found.user, packages, holdings.catalog.features, decisions)
+            return CurrentUser(found.user, packages, holdings.catalog.features, decisions)
+
+        return await self.read(work)
 
     async def record_usage(
         self, user_id: str, feature_id: str, delta: int = 1, action: UsageAction = UsageAction.ADD
@@ -193,20 +202,27 @@ class UsageService(ProjectService):
         """Record usage in the winning subscription's current period: ADD (negative reverts) or SET."""
         usage.check_event(action, delta)
         now = self.clock.now()
-        async with self.writing() as store:
+
+        async def work(store: ProjectStore) -> tuple[RecordResult, TraceData]:
             holdings = await holdings_of(store, user_id)
             feature = require_feature(holdings.snapshot, feature_id)
-            result, trace = await record_event(store, holdings, feature, action, delta, now)
+            return await record_event(store, holdings, feature, action, delta, now)
+
+        result, trace = await self.write(work)
         self.trace("recordUsage", trace)
         return result
 
     async def show_usage(self, user_id: str, feature_id: str) -> usage.UsageReport:
         """The current period and the completed ones, with the usage recorded in each."""
-        async with self.reading() as store:
+
+        async def work(store: ProjectStore) -> tuple[Holdings, Feature, dict[tuple[int, int], int]]:
             holdings = await holdings_of(store, user_id)
             feature = require_feature(holdings.snapshot, feature_id)
-            winner = holdings.winner(feature.id)
             counters = await store.counters_of(holdings.user.pk, holdings.snapshot.feature_pks[feature.id])
+            return holdings, feature, counters
+
+        holdings, feature, counters = await self.read(work)
+        winner = holdings.winner(feature.id)
         ids = {s.pk: s.subscription.id for s in holdings.stored}
         keyed = {usage.UsageKey(ids[sub_pk], index): used for (sub_pk, index), used in counters.items()}
         return usage.usage_report(

@@ -20,6 +20,7 @@ from kana_server.domain.model import (
     Price,
     ResetPeriod,
 )
+from kana_server.store import statements
 from kana_server.store.scoped import (
     ADDON_BASES,
     BILLING_TEMPLATES,
@@ -47,9 +48,7 @@ class CatalogStore(Scoped):
 
     async def catalog_version(self) -> int:
         """The project's current catalog version (bumped by every catalog write)."""
-        result = await self.conn.execute(
-            select(PROJECTS.c.catalog_version).where(PROJECTS.c.id == self.project_id)
-        )
+        result = await self.conn.execute(statements.CATALOG_VERSION, {"project_id": self.project_id})
         return int(result.scalar_one())
 
     async def bump_catalog_version(self) -> None:

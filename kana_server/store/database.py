@@ -1,21 +1,24 @@
-"""Engines and connections: SQLite (WAL, busy timeout, foreign keys, one writer) or PostgreSQL."""
+"""Engines and connections: SQLite (WAL, busy timeout, foreign keys, one writer thread) or PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from kana_server.domain.errors import InvalidInput
 from kana_server.store import schema
 from kana_server.store.schema import SchemaState
+from kana_server.store.sqlite_thread import ConnectionThreads, InlineConnection, Mode, drive
+
+T = TypeVar("T")
 
 log = logging.getLogger("kana_server.store")
 
@@ -31,10 +34,10 @@ class DatabaseOptions:
     echo: bool = False
 
 
-def _sqlite_pragmas(engine: AsyncEngine, options: DatabaseOptions, *, memory: bool, begin: str) -> None:
+def _sqlite_pragmas(engine: Engine, options: DatabaseOptions, *, memory: bool, begin: str) -> None:
     """Set the pragmas on every new connection and let SQLAlchemy emit our own BEGIN (D2)."""
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the driver so that writers can say BEGIN IMMEDIATE: a deferred
         # transaction that later writes can fail with "database is locked" without waiting.
@@ -49,9 +52,10 @@ def _sqlite_pragmas(engine: AsyncEngine, options: DatabaseOptions, *, memory: bo
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # On the driver's connection: SQLAlchemy's own execution would cost more than the BEGIN itself.
+        conn.connection.driver_connection.execute(begin)
 
 
 NUL_MESSAGE = "Text must not contain the NUL character (U+0000)"
@@ -67,20 +71,30 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
-def _refuse_nul(engine: AsyncEngine) -> None:
+def _refuse_nul(engine: Engine) -> None:
     """D65: PostgreSQL cannot store U+0000 in text; every dialect refuses it (BAD_USER_INPUT), checked on
     the parameters of each statement, so no column of any table can be forgotten. JSON is bound as its
     text, where U+0000 is the escape `\\u0000`: metadata may hold it."""
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(engine, "before_cursor_execute")
     def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_: Any) -> None:
         if _contains_nul(parameters):
             raise InvalidInput(NUL_MESSAGE)
 
 
+Work = Callable[[Any], Coroutine[Any, Any, T]]
+"""A transaction function: a coroutine function of one connection (an `AsyncConnection` on PostgreSQL,
+an `InlineConnection` on SQLite; both offer `execute` and `run_sync`)."""
+
+
 class Database:
-    """The engines of one database. SQLite gets one writer connection (writes are serialised, never
-    contended inside a process) and a pool of readers; PostgreSQL one pool for both."""
+    """The connections of one database, and the one way to use them: `run_read(work)` and
+    `run_write(work)` run a transaction function in a read or a write transaction.
+
+    SQLite: one writer connection on its own thread (writes are serialised and group-committed, never
+    contended inside a process, D100, D101), a reader connection used on the event loop for short reads
+    (D102) and reader threads for long ones. An in-memory database is one connection: everything runs
+    on the writer's thread. PostgreSQL: one async pool for both, transactions run on the event loop."""
 
     def __init__(self, options: DatabaseOptions) -> None:
         self.options = options
@@ -88,56 +102,87 @@ class Database:
         self.dialect = url.get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self.is_memory = self.is_sqlite and url.database in (None, "", ":memory:")
+        self._writer_threads: ConnectionThreads | None = None
+        self._reader_threads: ConnectionThreads | None = None
+        self._engines: list[Engine] = []
+        self._async_engine: AsyncEngine | None = None
+        self._inline_engine: Engine | None = None
+        self._inline_reader: Connection | None = None
         if self.is_sqlite:
-            single = {
-                "poolclass": AsyncAdaptedQueuePool,
-                "pool_size": 1,
-                "max_overflow": 0,
-                "pool_timeout": 600,
-            }
-            self.writer = create_async_engine(url, echo=options.echo, **single)
-            _sqlite_pragmas(self.writer, options, memory=self.is_memory, begin="BEGIN IMMEDIATE")
+            sync_url = url.set(drivername="sqlite+pysqlite")
+            writer = create_engine(sync_url, echo=options.echo, poolclass=NullPool)
+            _sqlite_pragmas(writer, options, memory=self.is_memory, begin="BEGIN IMMEDIATE")
+            _refuse_nul(writer)
+            self._engines.append(writer)
+            self._writer_threads = ConnectionThreads(writer, "kana-sqlite-writer", group_commit=True)
             if self.is_memory:
                 # An in-memory database lives in its one connection: readers share the writer's.
-                self.reader = self.writer
+                self._reader_threads = self._writer_threads
             else:
-                self.reader = create_async_engine(
-                    url,
-                    echo=options.echo,
-                    poolclass=AsyncAdaptedQueuePool,
-                    pool_size=options.pool_size,
-                    max_overflow=0,
-                    pool_timeout=600,
+                reader = create_engine(sync_url, echo=options.echo, poolclass=NullPool)
+                _sqlite_pragmas(reader, options, memory=False, begin="BEGIN")
+                _refuse_nul(reader)
+                self._engines.append(reader)
+                self._reader_threads = ConnectionThreads(
+                    reader, "kana-sqlite-reader", threads=options.pool_size
                 )
-                _sqlite_pragmas(self.reader, options, memory=False, begin="BEGIN")
+                self._inline_engine = reader
         else:
-            self.writer = create_async_engine(
+            engine = create_async_engine(
                 url,
                 echo=options.echo,
                 pool_size=options.pool_size,
                 max_overflow=options.pool_size,
                 pool_pre_ping=True,
             )
+            _refuse_nul(engine.sync_engine)
+            self._async_engine = engine
             # D63: a read sees one snapshot (as SQLite's WAL readers do) and cannot write; writes stay
             # READ COMMITTED and lock the rows their checks depend on (D29, D64).
-            self.reader = self.writer.execution_options(
+            self._async_reader = engine.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
-        _refuse_nul(self.writer)
-        if self.reader.pool is not self.writer.pool:
-            _refuse_nul(self.reader)
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self.writer.begin() as conn:
-            yield conn
+    async def run_write(self, work: Work[T]) -> T:
+        """Run `work(conn)` in one write transaction: committed when it returns, rolled back if it raises."""
+        if self._writer_threads is not None:
+            return await self._writer_threads.transaction(work, "write")
+        assert self._async_engine is not None
+        async with self._async_engine.begin() as conn:
+            return await work(conn)
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """One read transaction (a consistent snapshot)."""
-        async with self.reader.begin() as conn:
-            yield conn
+    async def run_read(self, work: Work[T], *, long: bool = False) -> T:
+        """Run `work(conn)` in one read transaction (a consistent snapshot).
+
+        On a SQLite file a short read runs at once on the event loop's own connection (D102): a WAL
+        reader never waits for the writer, and reading a few rows costs less than the hop to a
+        thread. A `long` read (a whole project's export) goes to a reader thread instead."""
+        if self._inline_engine is not None and not long:
+            return self._read_inline(work)
+        if self._reader_threads is not None:
+            mode: Mode = "write" if self.is_memory else "read"
+            return await self._reader_threads.transaction(work, mode)
+        async with self._async_reader.begin() as conn:
+            return await work(conn)
+
+    def _read_inline(self, work: Work[T]) -> T:
+        if self._inline_reader is None:
+            assert self._inline_engine is not None
+            self._inline_reader = self._inline_engine.connect()
+        with self._inline_reader.begin():
+            return drive(work(InlineConnection(self._inline_reader)))
+
+    def on_failed_group_commit(self, forget: Callable[[], None]) -> None:
+        """Have `forget()` called when a group of writes fails to commit (their reads of each other's
+        uncommitted changes may have been cached)."""
+        if self._writer_threads is not None:
+            self._writer_threads.on_failed_group.append(forget)
+
+    @property
+    def group_commits(self) -> tuple[int, int]:
+        """(commits, writes) of the SQLite writer so far: how many writes shared each commit."""
+        threads = self._writer_threads
+        return (0, 0) if threads is None else (threads.commits, threads.writes)
 
     async def migrate(self) -> tuple[SchemaState, SchemaState]:
         """Bring the schema to the newest migration (D66); returns the state before and after.
@@ -147,22 +192,12 @@ class Database:
         foreign keys are off meanwhile (ALTER by copying drops tables; with foreign keys on, that
         would delete the rows referring to them) and are checked before the commit.
         """
-        async with self.writer.connect() as conn:
-            if self.is_sqlite:
-                await conn.run_sync(_sqlite_foreign_keys, False)
-            try:
-                async with conn.begin():
-                    if not self.is_sqlite:
-                        await conn.execute(
-                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": schema.ADVISORY_LOCK_KEY}
-                        )
-                    result = await conn.run_sync(schema.upgrade)
-                    if self.is_sqlite:
-                        await conn.run_sync(_sqlite_check_foreign_keys)
-            finally:
-                if self.is_sqlite:
-                    await conn.run_sync(_sqlite_foreign_keys, True)
-        return result
+        if self._writer_threads is not None:
+            return await self._writer_threads.submit(_migrate_sqlite, "raw")
+        assert self._async_engine is not None
+        async with self._async_engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": schema.ADVISORY_LOCK_KEY})
+            return await conn.run_sync(schema.upgrade)
 
     async def create_schema(self) -> None:
         """Bring the schema to the newest migration (the name callers used before migrations)."""
@@ -170,20 +205,44 @@ class Database:
 
     async def schema_state(self) -> SchemaState:
         """Where the schema is, without changing it (SchemaError if this kana-server cannot use it)."""
-        async with self.read() as conn:
-            return await conn.run_sync(schema.check_usable)
+
+        async def work(conn: Any) -> SchemaState:
+            return await conn.run_sync(schema.check_usable)  # type: ignore[no-any-return]
+
+        return await self.run_read(work)
 
     async def ping(self) -> bool:
         """Whether the database answers."""
-        async with self.reader.connect() as conn:
+
+        async def work(conn: Any) -> None:
             await conn.execute(text("SELECT 1"))
+
+        await self.run_read(work)
         return True
 
     async def close(self) -> None:
-        """Close every connection."""
-        await self.writer.dispose()
-        if self.reader.pool is not self.writer.pool:
-            await self.reader.dispose()
+        """Finish the transactions under way and close every connection."""
+        for threads in {id(t): t for t in (self._writer_threads, self._reader_threads) if t}.values():
+            await asyncio.to_thread(threads.stop)
+        if self._inline_reader is not None:
+            self._inline_reader.close()
+            self._inline_reader = None
+        for engine in self._engines:
+            engine.dispose()
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+
+
+def _migrate_sqlite(conn: Connection) -> tuple[SchemaState, SchemaState]:
+    """SQLite's migration, on the writer's bare connection (see `Database.migrate`)."""
+    _sqlite_foreign_keys(conn, False)
+    try:
+        with conn.begin():
+            result = schema.upgrade(conn)
+            _sqlite_check_foreign_keys(conn)
+    finally:
+        _sqlite_foreign_keys(conn, True)
+    return result
 
 
 def _sqlite_foreign_keys(conn: Connection, on: bool) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, Select, insert, select, update
 
 from kana_server.domain.model import JSONValue, Subscription, SubscriptionStatus, User
+from kana_server.store import statements
 from kana_server.store.scoped import PACKAGES, PROJECTS, SUBSCRIPTIONS, USAGE_COUNTERS, USERS, Scoped
 
 
@@ -41,22 +42,10 @@ def _user(r: Row[Any]) -> StoredUser:
     )
 
 
-_SUBSCRIPTION_COLUMNS = (
-    SUBSCRIPTIONS.c.pk,
-    SUBSCRIPTIONS.c.id,
-    SUBSCRIPTIONS.c.status,
-    SUBSCRIPTIONS.c.started_at,
-    SUBSCRIPTIONS.c.status_changed_at,
-    SUBSCRIPTIONS.c.metadata,
-    USERS.c.id.label("user_id"),
-    PACKAGES.c.id.label("package_id"),
-)
-
-
 def subscriptions_query(project_id: int) -> Select[Any]:
     """A project's subscriptions with their user and package ids, oldest first."""
     return (
-        select(*_SUBSCRIPTION_COLUMNS)
+        select(*statements.SUBSCRIPTION_COLUMNS)
         .join(USERS, USERS.c.pk == SUBSCRIPTIONS.c.user_pk)
         .join(PACKAGES, PACKAGES.c.pk == SUBSCRIPTIONS.c.package_pk)
         .where(SUBSCRIPTIONS.c.project_id == project_id)
@@ -83,10 +72,8 @@ class PeopleStore(Scoped):
 
     async def get_user(self, user_id: str, *, lock: bool = False) -> StoredUser | None:
         """A user by id; `lock` holds the row until the transaction ends (serialises subscribe)."""
-        query = select(USERS).where(USERS.c.project_id == self.project_id, USERS.c.id == user_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
+        query = statements.USER_FOR_UPDATE if lock else statements.USER
+        row = (await self.conn.execute(query, {"project_id": self.project_id, "user_id": user_id})).first()
         return None if row is None else _user(row)
 
     async def list_users(self, user_id: str | None = None) -> list[User]:
@@ -125,7 +112,9 @@ class PeopleStore(Scoped):
     async def subscriptions_of(self, user_pk: int) -> list[StoredSubscription]:
         """A user's subscriptions (every status), oldest first."""
         rows = (
-            await self.conn.execute(self._subscriptions_query().where(SUBSCRIPTIONS.c.user_pk == user_pk))
+            await self.conn.execute(
+                statements.SUBSCRIPTIONS_OF_USER, {"project_id": self.project_id, "user_pk": user_pk}
+            )
         ).all()
         return [stored_subscription(r) for r in rows]
 

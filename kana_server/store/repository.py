@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kana_server.domain.clock import ClockState, offset_ms
 from kana_server.domain.model import Project
+from kana_server.store import statements
 from kana_server.store.catalog import CatalogSnapshot, CatalogStore
 from kana_server.store.checkout import CheckoutStore
 from kana_server.store.database import Database
@@ -20,9 +20,13 @@ from kana_server.store.idempotency import IdempotencyStore
 from kana_server.store.inspection import InspectionStore
 from kana_server.store.models import PROJECT_TABLES
 from kana_server.store.people import PeopleStore
-from kana_server.store.scoped import CHECKOUT_SESSIONS, PROJECTS, dialect_insert, table
+from kana_server.store.scoped import CHECKOUT_SESSIONS, PROJECTS, Connection, dialect_insert, table
 from kana_server.store.state import StateStore
 from kana_server.store.usage import UsageStore
+
+T = TypeVar("T")
+StoreWork = Callable[["ProjectStore"], Coroutine[Any, Any, T]]
+"""A transaction function: what one transaction does with a project's store."""
 
 
 def _project(row: Row[Any]) -> Project:
@@ -40,30 +44,40 @@ def _project(row: Row[Any]) -> Project:
 
 
 class CatalogCache:
-    """Catalog snapshots per project, keyed by the project's catalog version (bounded, LRU)."""
+    """Catalog snapshots per project, keyed by the project's catalog version (bounded, LRU). Shared by
+    the database threads, so every change holds a lock."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._entries: OrderedDict[int, CatalogSnapshot] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, project_id: int, version: int) -> CatalogSnapshot | None:
         """The cached snapshot if it is at that version."""
-        entry = self._entries.get(project_id)
-        if entry is None or entry.version != version:
-            return None
-        self._entries.move_to_end(project_id)
-        return entry
+        with self._lock:
+            entry = self._entries.get(project_id)
+            if entry is None or entry.version != version:
+                return None
+            self._entries.move_to_end(project_id)
+            return entry
 
     def put(self, project_id: int, snapshot: CatalogSnapshot) -> None:
         """Remember a committed snapshot."""
-        self._entries[project_id] = snapshot
-        self._entries.move_to_end(project_id)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[project_id] = snapshot
+            self._entries.move_to_end(project_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every snapshot."""
+        with self._lock:
+            self._entries.clear()
 
     def forget(self, project_id: int) -> None:
         """Drop a project's snapshot."""
-        self._entries.pop(project_id, None)
+        with self._lock:
+            self._entries.pop(project_id, None)
 
 
 class ProjectStore(
@@ -72,7 +86,7 @@ class ProjectStore(
     """Everything one transaction may read or write for one project."""
 
     def __init__(
-        self, conn: AsyncConnection, project: Project, dialect: str, cache: CatalogCache, *, writing: bool
+        self, conn: Connection, project: Project, dialect: str, cache: CatalogCache, *, writing: bool
     ) -> None:
         super().__init__(conn, project.id, dialect)
         self.project = project
@@ -153,19 +167,29 @@ class Repository:
     def __init__(self, db: Database, catalog_cache_size: int = 256) -> None:
         self.db = db
         self.catalogs = CatalogCache(catalog_cache_size)
+        db.on_failed_group_commit(self.catalogs.clear)
 
     async def _project_where(self, condition: Any) -> Project | None:
-        async with self.db.read() as conn:
+        async def work(conn: Any) -> Project | None:
             row = (await conn.execute(select(PROJECTS).where(condition))).first()
-        return None if row is None else _project(row)
+            return None if row is None else _project(row)
+
+        return await self.db.run_read(work)
+
+    async def _project_by(self, query: Any, key: str) -> Project | None:
+        async def work(conn: Any) -> Project | None:
+            row = (await conn.execute(query, {"key": key})).first()
+            return None if row is None else _project(row)
+
+        return await self.db.run_read(work)
 
     async def project_by_private_key(self, key: str) -> Project | None:
         """The project a private key belongs to."""
-        return await self._project_where(PROJECTS.c.private_key == key)
+        return await self._project_by(statements.PROJECT_BY_PRIVATE_KEY, key)
 
     async def project_by_public_key(self, key: str) -> Project | None:
         """The project a public key belongs to."""
-        return await self._project_where(PROJECTS.c.public_key == key)
+        return await self._project_by(statements.PROJECT_BY_PUBLIC_KEY, key)
 
     async def project_by_id(self, project_id: int) -> Project | None:
         """A project by its internal id (user tokens carry it)."""
@@ -180,7 +204,8 @@ class Repository:
         self, private_key: str, public_key: str, name: str, token_secret: str, now: datetime
     ) -> Project:
         """The project of a private key, created on first use (concurrent first uses create it once)."""
-        async with self.db.write() as conn:
+
+        async def work(conn: Any) -> Project:
             statement = dialect_insert(self.db.dialect, PROJECTS)
             await conn.execute(
                 statement.values(
@@ -192,16 +217,22 @@ class Repository:
                 ).on_conflict_do_nothing()
             )
             row = (await conn.execute(select(PROJECTS).where(PROJECTS.c.private_key == private_key))).one()
-        return _project(row)
+            return _project(row)
 
-    @asynccontextmanager
-    async def reading(self, project: Project) -> AsyncIterator[ProjectStore]:
-        """A read-only transaction for one project."""
-        async with self.db.read() as conn:
-            yield ProjectStore(conn, project, self.db.dialect, self.catalogs, writing=False)
+        return await self.db.run_write(work)
 
-    @asynccontextmanager
-    async def writing(self, project: Project) -> AsyncIterator[ProjectStore]:
-        """One write transaction for one project: all of it commits, or none of it."""
-        async with self.db.write() as conn:
-            yield ProjectStore(conn, project, self.db.dialect, self.catalogs, writing=True)
+    async def read(self, project: Project, work: StoreWork[T], *, long: bool = False) -> T:
+        """Run `work(store)` in one read-only transaction for one project (`long`: it reads much)."""
+
+        async def transaction(conn: Any) -> T:
+            return await work(ProjectStore(conn, project, self.db.dialect, self.catalogs, writing=False))
+
+        return await self.db.run_read(transaction, long=long)
+
+    async def write(self, project: Project, work: StoreWork[T]) -> T:
+        """Run `work(store)` in one write transaction for one project: all of it commits, or none of it."""
+
+        async def transaction(conn: Any) -> T:
+            return await work(ProjectStore(conn, project, self.db.dialect, self.catalogs, writing=True))
+
+        return await self.db.run_write(transaction)

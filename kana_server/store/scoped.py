@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from kana_server.store import models
@@ -40,10 +39,19 @@ def dialect_insert(dialect: str, target: Table) -> Any:
     return sqlite.insert(target)
 
 
+class Connection(Protocol):
+    """What a transaction's statements run on: an `AsyncConnection` (PostgreSQL) or an
+    `InlineConnection` (SQLite, on its database thread, see store/sqlite_thread.py)."""
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        """Run one statement."""
+        ...
+
+
 class Scoped:
     """A transaction's connection bound to one project."""
 
-    def __init__(self, conn: AsyncConnection, project_id: int, dialect: str) -> None:
+    def __init__(self, conn: Connection, project_id: int, dialect: str) -> None:
         self.conn = conn
         self.project_id = project_id
         self.dialect = dialect

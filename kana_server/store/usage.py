@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 
 from kana_server.domain.model import UsageAction
+from kana_server.store import statements
 from kana_server.store.scoped import USAGE_COUNTERS, USAGE_EVENTS, Scoped
 
 CounterKey = tuple[int, int, int]
 """(feature_pk, subscription_pk, period_index) of one user's counter."""
+
+
+def _counter_params(user_pk: int, key: CounterKey) -> dict[str, Any]:
+    feature_pk, subscription_pk, period_index = key
+    return {
+        "user_pk": user_pk,
+        "feature_pk": feature_pk,
+        "subscription_pk": subscription_pk,
+        "period_index": period_index,
+    }
 
 
 class UsageStore(Scoped):
@@ -19,16 +31,8 @@ class UsageStore(Scoped):
 
     async def used(self, user_pk: int, key: CounterKey, *, lock: bool = False) -> int:
         """A period's usage (0 if nothing was recorded); `lock` holds the row for a read-check-write."""
-        feature_pk, subscription_pk, period_index = key
-        query = select(USAGE_COUNTERS.c.used).where(
-            USAGE_COUNTERS.c.user_pk == user_pk,
-            USAGE_COUNTERS.c.feature_pk == feature_pk,
-            USAGE_COUNTERS.c.subscription_pk == subscription_pk,
-            USAGE_COUNTERS.c.period_index == period_index,
-        )
-        if lock:
-            query = query.with_for_update()
-        value = (await self.conn.execute(query)).scalar_one_or_none()
+        query = statements.COUNTER_USED_FOR_UPDATE if lock else statements.COUNTER_USED
+        value = (await self.conn.execute(query, _counter_params(user_pk, key))).scalar_one_or_none()
         return int(value or 0)
 
     async def used_many(self, user_pk: int, keys: Iterable[CounterKey]) -> dict[CounterKey, int]:
@@ -65,9 +69,7 @@ class UsageStore(Scoped):
         """Every recorded period of one user and feature: (subscription_pk, period_index) → used."""
         rows = (
             await self.conn.execute(
-                select(
-                    USAGE_COUNTERS.c.subscription_pk, USAGE_COUNTERS.c.period_index, USAGE_COUNTERS.c.used
-                ).where(USAGE_COUNTERS.c.user_pk == user_pk, USAGE_COUNTERS.c.feature_pk == feature_pk)
+                statements.COUNTERS_OF_FEATURE, {"user_pk": user_pk, "feature_pk": feature_pk}
             )
         ).all()
         return {(r.subscription_pk, r.period_index): int(r.used) for r in rows}
@@ -81,34 +83,15 @@ class UsageStore(Scoped):
         now: datetime,
     ) -> int:
         """Append one event and move its counter with one atomic upsert; returns the period's new usage."""
-        feature_pk, subscription_pk, period_index = key
-        statement = self.upsert(USAGE_COUNTERS).values(
-            user_pk=user_pk,
-            feature_pk=feature_pk,
-            subscription_pk=subscription_pk,
-            period_index=period_index,
-            project_id=self.project_id,
-            used=delta,
-        )
-        new_used = statement.excluded.used if action is UsageAction.SET else USAGE_COUNTERS.c.used + delta
-        statement = statement.on_conflict_do_update(
-            index_elements=["user_pk", "feature_pk", "subscription_pk", "period_index"],
-            set_={"used": new_used},
-        ).returning(USAGE_COUNTERS.c.used)
-        used_after = int((await self.conn.execute(statement)).scalar_one())
-        await self.conn.execute(
-            insert(USAGE_EVENTS).values(
-                project_id=self.project_id,
-                user_pk=user_pk,
-                feature_pk=feature_pk,
-                subscription_pk=subscription_pk,
-                period_index=period_index,
-                action=action.value,
-                delta=delta,
-                used_after=used_after,
-                recorded_at=now,
-            )
-        )
+        params = _counter_params(user_pk, key)
+        params["project_id"] = self.project_id
+        params["delta"] = delta
+        upsert = statements.COUNTER_UPSERT[self.dialect][action is UsageAction.SET]
+        used_after = int((await self.conn.execute(upsert, params)).scalar_one())
+        params["action"] = action.value
+        params["used_after"] = used_after
+        params["recorded_at"] = now
+        await self.conn.execute(statements.EVENT_INSERT, params)
         return used_after
 
     async def period_events(self, key: CounterKey) -> list[tuple[UsageAction, int]]:

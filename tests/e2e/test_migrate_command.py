@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -41,8 +42,11 @@ def set_revision(url: str, revision: str) -> None:
     async def update() -> None:
         db = Database(DatabaseOptions(url=url))
         try:
-            async with db.write() as conn:
+
+            async def work(conn: Any) -> None:
                 await conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+
+            await db.run_write(work)
         finally:
             await db.close()
 

@@ -8,6 +8,7 @@ import os
 import random
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -55,7 +56,8 @@ async def stored_usage(url: str, key: str) -> tuple[dict[Pair, list[tuple[str, i
     """The project's events per (user, feature) in the order they were written, and its counters."""
     db = Database(DatabaseOptions(url=url))
     try:
-        async with db.read() as conn:
+
+        async def work(conn: Any) -> tuple[Sequence[Any], Sequence[Any]]:
             project_id = (
                 await conn.execute(select(PROJECTS.c.id).where(PROJECTS.c.private_key == key))
             ).scalar_one()
@@ -77,6 +79,9 @@ async def stored_usage(url: str, key: str) -> tuple[dict[Pair, list[tuple[str, i
                     .where(USAGE_COUNTERS.c.project_id == project_id)
                 )
             ).all()
+            return events, counters
+
+        events, counters = await db.run_read(work)
     finally:
         await db.close()
     by_pair: dict[Pair, list[tuple[str, int, int]]] = defaultdict(list)

@@ -26,6 +26,7 @@ from kana_server.domain.usage import replay
 from kana_server.runtime import Runtime, load_config_text
 from kana_server.services import Services
 from kana_server.settings import Settings
+from kana_server.store.repository import ProjectStore
 
 CATALOG_YAML = """
 features:
@@ -320,7 +321,8 @@ class EntitlementMachine(RuleBasedStateMachine):
     async def check_counters(self) -> None:
         """Every counter equals a replay of its stored events, and the model's replay."""
         assert self.project is not None
-        async with self.runtime.repository.reading(self.project) as store:
+
+        async def work(store: ProjectStore) -> None:
             feature_pk = (await store.snapshot()).feature_pks["calls"]
             for sub_id, index in {(e[0], e[1]) for e in self.model.events}:
                 stored = await store.get_subscription(sub_id)
@@ -330,6 +332,8 @@ class EntitlementMachine(RuleBasedStateMachine):
                 key = (feature_pk, stored.pk, index)
                 counter = await store.used(user.pk, key)
                 assert counter == replay(await store.period_events(key)) == self.model.used_in(sub_id, index)
+
+        await self.runtime.repository.read(self.project, work)
 
 
 @pytest.fixture(scope="module")

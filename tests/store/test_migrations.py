@@ -7,7 +7,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -34,8 +34,11 @@ async def db(make_database: Callable[[], str]) -> AsyncIterator[Database]:
 
 async def on_connection(db: Database, work: Callable[[Connection], T]) -> T:
     """Run `work` in one committed transaction of the writer."""
-    async with db.write() as conn:
-        return await conn.run_sync(work)
+
+    async def transaction(conn: Any) -> T:
+        return await conn.run_sync(work)  # type: ignore[no-any-return]
+
+    return await db.run_write(transaction)
 
 
 def table_names(conn: Connection) -> set[str]:
@@ -130,12 +133,15 @@ async def test_a_sqlite_migration_that_rebuilds_a_table_keeps_the_rows_referring
     try:
         before, after = await db.migrate()
         assert (before.current, after.current) == ((head,), ("9000",))
-        async with db.write() as conn:
-            counts = {
+
+        async def work(conn: Any) -> dict[str, int]:
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+            return {
                 table: (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
                 for table in ("users", "subscriptions", "usage_counters", "usage_events")
             }
-            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar_one() == 1
+
+        counts = await db.run_write(work)
     finally:
         await db.close()
     assert counts == {"users": 1, "subscriptions": 1, "usage_counters": 1, "usage_events": 1}
@@ -186,8 +192,11 @@ async def test_sqlite_foreign_keys_are_on_again_after_migrating(url: str, tmp_pa
     database = Database(DatabaseOptions(url=url.format(tmp=tmp_path)))
     try:
         await database.migrate()
-        async with database.write() as conn:
-            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar_one() == 1
+
+        async def work(conn: Any) -> int:
+            return int((await conn.execute(text("PRAGMA foreign_keys"))).scalar_one())
+
+        assert await database.run_write(work) == 1
     finally:
         await database.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -45,15 +46,18 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
 
 
 async def rows_per_table(runtime: Runtime, project: Project) -> dict[str, int]:
-    counts = {}
-    async with runtime.db.read() as conn:
+
+    async def work(conn: Any) -> dict[str, int]:
+        counts = {}
         for name in sorted(project_tables()):
             target = SQLModel.metadata.tables[name]
             result = await conn.execute(
                 select(func.count()).select_from(target).where(target.c.project_id == project.id)
             )
             counts[name] = int(result.scalar_one())
-    return counts
+        return counts
+
+    return await runtime.db.run_read(work)
 
 
 async def test_a_reset_empties_every_registered_table_of_that_project_only(runtime: Runtime) -> None:

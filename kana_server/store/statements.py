@@ -1,0 +1,108 @@
+"""The hot path's statements, built once (D103).
+
+Building a SQLAlchemy statement and computing its cache key cost more than running it on SQLite. The
+statements every request runs (the key's project, the user, its subscriptions, the catalog version, the
+usage counter and event) are built here once, with bind parameters, so that a request only binds values:
+the compiled form comes from the engine's cache keyed by the same, memoised, statement object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kana_server.store.scoped import (
+    PACKAGES,
+    PROJECTS,
+    SUBSCRIPTIONS,
+    USAGE_COUNTERS,
+    USAGE_EVENTS,
+    USERS,
+)
+
+PROJECT_BY_PRIVATE_KEY = select(PROJECTS).where(PROJECTS.c.private_key == bindparam("key"))
+PROJECT_BY_PUBLIC_KEY = select(PROJECTS).where(PROJECTS.c.public_key == bindparam("key"))
+
+CATALOG_VERSION = select(PROJECTS.c.catalog_version).where(PROJECTS.c.id == bindparam("project_id"))
+
+_USER = select(USERS).where(USERS.c.project_id == bindparam("project_id"), USERS.c.id == bindparam("user_id"))
+USER = _USER
+USER_FOR_UPDATE = _USER.with_for_update()
+
+SUBSCRIPTION_COLUMNS = (
+    SUBSCRIPTIONS.c.pk,
+    SUBSCRIPTIONS.c.id,
+    SUBSCRIPTIONS.c.status,
+    SUBSCRIPTIONS.c.started_at,
+    SUBSCRIPTIONS.c.status_changed_at,
+    SUBSCRIPTIONS.c.metadata,
+    USERS.c.id.label("user_id"),
+    PACKAGES.c.id.label("package_id"),
+)
+
+SUBSCRIPTIONS_OF_USER = (
+    select(*SUBSCRIPTION_COLUMNS)
+    .join(USERS, USERS.c.pk == SUBSCRIPTIONS.c.user_pk)
+    .join(PACKAGES, PACKAGES.c.pk == SUBSCRIPTIONS.c.package_pk)
+    .where(
+        SUBSCRIPTIONS.c.project_id == bindparam("project_id"), SUBSCRIPTIONS.c.user_pk == bindparam("user_pk")
+    )
+    .order_by(SUBSCRIPTIONS.c.pk)
+)
+
+_COUNTER = select(USAGE_COUNTERS.c.used).where(
+    USAGE_COUNTERS.c.user_pk == bindparam("user_pk"),
+    USAGE_COUNTERS.c.feature_pk == bindparam("feature_pk"),
+    USAGE_COUNTERS.c.subscription_pk == bindparam("subscription_pk"),
+    USAGE_COUNTERS.c.period_index == bindparam("period_index"),
+)
+COUNTER_USED = _COUNTER
+COUNTER_USED_FOR_UPDATE = _COUNTER.with_for_update()
+
+COUNTERS_OF_FEATURE = select(
+    USAGE_COUNTERS.c.subscription_pk, USAGE_COUNTERS.c.period_index, USAGE_COUNTERS.c.used
+).where(
+    USAGE_COUNTERS.c.user_pk == bindparam("user_pk"), USAGE_COUNTERS.c.feature_pk == bindparam("feature_pk")
+)
+
+COUNTER_KEY = ["user_pk", "feature_pk", "subscription_pk", "period_index"]
+
+
+def _counter_upserts(insert_of: Any) -> dict[bool, Any]:
+    """The counter's upsert for ADD (used + delta) and SET (used = delta), returning the new value."""
+    found = {}
+    for is_set in (False, True):
+        statement = insert_of(USAGE_COUNTERS).values(
+            user_pk=bindparam("user_pk"),
+            feature_pk=bindparam("feature_pk"),
+            subscription_pk=bindparam("subscription_pk"),
+            period_index=bindparam("period_index"),
+            project_id=bindparam("project_id"),
+            used=bindparam("delta"),
+        )
+        new_used = statement.excluded.used if is_set else USAGE_COUNTERS.c.used + statement.excluded.used
+        found[is_set] = statement.on_conflict_do_update(
+            index_elements=COUNTER_KEY, set_={"used": new_used}
+        ).returning(USAGE_COUNTERS.c.used)
+    return found
+
+
+COUNTER_UPSERT = {
+    "sqlite": _counter_upserts(sqlite.insert),
+    "postgresql": _counter_upserts(postgresql.insert),
+}
+"""Per dialect, then per action (True: SET)."""
+
+EVENT_INSERT = insert(USAGE_EVENTS).values(
+    project_id=bindparam("project_id"),
+    user_pk=bindparam("user_pk"),
+    feature_pk=bindparam("feature_pk"),
+    subscription_pk=bindparam("subscription_pk"),
+    period_index=bindparam("period_index"),
+    action=bindparam("action"),
+    delta=bindparam("delta"),
+    used_after=bindparam("used_after"),
+    recorded_at=bindparam("recorded_at"),
+)
