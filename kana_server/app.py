@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,19 @@ from kana_server.runtime import Runtime
 from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
 
 log = logging.getLogger("kana_server")
+
+
+GC_YOUNG_THRESHOLD = 10_000
+"""Allocations between collections of the youngest generation (CPython's default: 700), D104."""
+
+
+def tune_garbage_collector() -> None:
+    """D104: what exists once the server has started (schema, engines, catalog) lives as long as the
+    process: it is moved out of the collector's sight, and young collections run less often. Measured:
+    the collector took about a fifth of the event loop's time under load."""
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -41,6 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
+        tune_garbage_collector()
         yield
         await runtime.stop()
 

@@ -48,7 +48,7 @@ class CatalogStore(Scoped):
 
     async def catalog_version(self) -> int:
         """The project's current catalog version (bumped by every catalog write)."""
-        result = await self.conn.execute(statements.CATALOG_VERSION, {"project_id": self.project_id})
+        result = await self.run(statements.CATALOG_VERSION, {"project_id": self.project_id})
         return int(result.scalar_one())
 
     async def bump_catalog_version(self) -> None:

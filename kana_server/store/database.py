@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from kana_server.domain.errors import InvalidInput
 from kana_server.store import schema
+from kana_server.store.prepared import refuse_nul
 from kana_server.store.schema import SchemaState
 from kana_server.store.sqlite_thread import ConnectionThreads, InlineConnection, Mode, drive
 
@@ -58,19 +58,6 @@ def _sqlite_pragmas(engine: Engine, options: DatabaseOptions, *, memory: bool, b
         conn.connection.driver_connection.execute(begin)
 
 
-NUL_MESSAGE = "Text must not contain the NUL character (U+0000)"
-
-
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
 def _refuse_nul(engine: Engine) -> None:
     """D65: PostgreSQL cannot store U+0000 in text; every dialect refuses it (BAD_USER_INPUT), checked on
     the parameters of each statement, so no column of any table can be forgotten. JSON is bound as its
@@ -78,8 +65,7 @@ def _refuse_nul(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_: Any) -> None:
-        if _contains_nul(parameters):
-            raise InvalidInput(NUL_MESSAGE)
+        refuse_nul(parameters)
 
 
 Work = Callable[[Any], Coroutine[Any, Any, T]]

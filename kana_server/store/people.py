@@ -73,7 +73,7 @@ class PeopleStore(Scoped):
     async def get_user(self, user_id: str, *, lock: bool = False) -> StoredUser | None:
         """A user by id; `lock` holds the row until the transaction ends (serialises subscribe)."""
         query = statements.USER_FOR_UPDATE if lock else statements.USER
-        row = (await self.conn.execute(query, {"project_id": self.project_id, "user_id": user_id})).first()
+        row = (await self.run(query, {"project_id": self.project_id, "user_id": user_id})).first()
         return None if row is None else _user(row)
 
     async def list_users(self, user_id: str | None = None) -> list[User]:
@@ -112,7 +112,7 @@ class PeopleStore(Scoped):
     async def subscriptions_of(self, user_pk: int) -> list[StoredSubscription]:
         """A user's subscriptions (every status), oldest first."""
         rows = (
-            await self.conn.execute(
+            await self.run(
                 statements.SUBSCRIPTIONS_OF_USER, {"project_id": self.project_id, "user_pk": user_pk}
             )
         ).all()

@@ -20,7 +20,15 @@ from kana_server.store.idempotency import IdempotencyStore
 from kana_server.store.inspection import InspectionStore
 from kana_server.store.models import PROJECT_TABLES
 from kana_server.store.people import PeopleStore
-from kana_server.store.scoped import CHECKOUT_SESSIONS, PROJECTS, Connection, dialect_insert, table
+from kana_server.store.prepared import Prepared
+from kana_server.store.scoped import (
+    CHECKOUT_SESSIONS,
+    PROJECTS,
+    Connection,
+    dialect_insert,
+    run_prepared,
+    table,
+)
 from kana_server.store.state import StateStore
 from kana_server.store.usage import UsageStore
 
@@ -176,9 +184,9 @@ class Repository:
 
         return await self.db.run_read(work)
 
-    async def _project_by(self, query: Any, key: str) -> Project | None:
+    async def _project_by(self, query: Prepared, key: str) -> Project | None:
         async def work(conn: Any) -> Project | None:
-            row = (await conn.execute(query, {"key": key})).first()
+            row = (await run_prepared(conn, query, {"key": key})).first()
             return None if row is None else _project(row)
 
         return await self.db.run_read(work)

@@ -9,6 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
 from kana_server.store import models
+from kana_server.store.prepared import Prepared
+from kana_server.store.sqlite_thread import InlineConnection
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -39,6 +41,13 @@ def dialect_insert(dialect: str, target: Table) -> Any:
     return sqlite.insert(target)
 
 
+async def run_prepared(conn: Any, prepared: Prepared, values: dict[str, Any]) -> Any:
+    """Run a prepared statement: on the SQLite driver directly (D103), else through SQLAlchemy."""
+    if isinstance(conn, InlineConnection):
+        return conn.run(prepared, values)
+    return await conn.execute(prepared.statement, values)
+
+
 class Connection(Protocol):
     """What a transaction's statements run on: an `AsyncConnection` (PostgreSQL) or an
     `InlineConnection` (SQLite, on its database thread, see store/sqlite_thread.py)."""
@@ -55,6 +64,10 @@ class Scoped:
         self.conn = conn
         self.project_id = project_id
         self.dialect = dialect
+
+    async def run(self, prepared: Prepared, values: dict[str, Any]) -> Any:
+        """Run one of the hot path's statements (D103)."""
+        return await run_prepared(self.conn, prepared, values)
 
     def upsert(self, target: Table) -> Any:
         """An INSERT that supports ON CONFLICT on this dialect."""

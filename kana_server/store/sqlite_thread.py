@@ -20,11 +20,13 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine
+
+from kana_server.store.prepared import Prepared, PreparedResult, refuse_nul
 
 log = logging.getLogger("kana_server.store")
 
@@ -50,6 +52,13 @@ class InlineConnection:
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         """Run one statement now (an async connection's `execute`, without the hop)."""
         return self.sync.execute(statement, parameters)
+
+    def run(self, prepared: Prepared, values: Mapping[str, Any]) -> PreparedResult:
+        """Run a prepared statement on the driver at once (D103)."""
+        parameters = prepared.parameters(values)
+        refuse_nul(parameters)
+        cursor = self.sync.connection.driver_connection.execute(prepared.sql, parameters)  # type: ignore[union-attr]
+        return PreparedResult(prepared.rows(cursor.fetchall()))
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call `fn(connection, ...)` now (an async connection's `run_sync`)."""
@@ -226,7 +235,3 @@ class ConnectionThreads:
                     job.error = exc
         self.commits += 1
         self.writes += len(writes)
-        if self.commits % 500 == 0:
-            import sys
-
-            print("GROUP", self.commits, self.writes, file=sys.stderr)

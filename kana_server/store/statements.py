@@ -3,7 +3,8 @@
 Building a SQLAlchemy statement and computing its cache key cost more than running it on SQLite. The
 statements every request runs (the key's project, the user, its subscriptions, the catalog version, the
 usage counter and event) are built here once, with bind parameters, so that a request only binds values:
-the compiled form comes from the engine's cache keyed by the same, memoised, statement object.
+on SQLite they run on the driver directly (store/prepared.py), elsewhere SQLAlchemy finds their
+compiled form in its cache.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from kana_server.store.prepared import prepare
 from kana_server.store.scoped import (
     PACKAGES,
     PROJECTS,
@@ -22,14 +24,14 @@ from kana_server.store.scoped import (
     USERS,
 )
 
-PROJECT_BY_PRIVATE_KEY = select(PROJECTS).where(PROJECTS.c.private_key == bindparam("key"))
-PROJECT_BY_PUBLIC_KEY = select(PROJECTS).where(PROJECTS.c.public_key == bindparam("key"))
+PROJECT_BY_PRIVATE_KEY = prepare(select(PROJECTS).where(PROJECTS.c.private_key == bindparam("key")))
+PROJECT_BY_PUBLIC_KEY = prepare(select(PROJECTS).where(PROJECTS.c.public_key == bindparam("key")))
 
-CATALOG_VERSION = select(PROJECTS.c.catalog_version).where(PROJECTS.c.id == bindparam("project_id"))
+CATALOG_VERSION = prepare(select(PROJECTS.c.catalog_version).where(PROJECTS.c.id == bindparam("project_id")))
 
 _USER = select(USERS).where(USERS.c.project_id == bindparam("project_id"), USERS.c.id == bindparam("user_id"))
-USER = _USER
-USER_FOR_UPDATE = _USER.with_for_update()
+USER = prepare(_USER)
+USER_FOR_UPDATE = prepare(_USER.with_for_update())
 
 SUBSCRIPTION_COLUMNS = (
     SUBSCRIPTIONS.c.pk,
@@ -42,7 +44,7 @@ SUBSCRIPTION_COLUMNS = (
     PACKAGES.c.id.label("package_id"),
 )
 
-SUBSCRIPTIONS_OF_USER = (
+SUBSCRIPTIONS_OF_USER = prepare(
     select(*SUBSCRIPTION_COLUMNS)
     .join(USERS, USERS.c.pk == SUBSCRIPTIONS.c.user_pk)
     .join(PACKAGES, PACKAGES.c.pk == SUBSCRIPTIONS.c.package_pk)
@@ -58,13 +60,14 @@ _COUNTER = select(USAGE_COUNTERS.c.used).where(
     USAGE_COUNTERS.c.subscription_pk == bindparam("subscription_pk"),
     USAGE_COUNTERS.c.period_index == bindparam("period_index"),
 )
-COUNTER_USED = _COUNTER
-COUNTER_USED_FOR_UPDATE = _COUNTER.with_for_update()
+COUNTER_USED = prepare(_COUNTER)
+COUNTER_USED_FOR_UPDATE = prepare(_COUNTER.with_for_update())
 
-COUNTERS_OF_FEATURE = select(
-    USAGE_COUNTERS.c.subscription_pk, USAGE_COUNTERS.c.period_index, USAGE_COUNTERS.c.used
-).where(
-    USAGE_COUNTERS.c.user_pk == bindparam("user_pk"), USAGE_COUNTERS.c.feature_pk == bindparam("feature_pk")
+COUNTERS_OF_FEATURE = prepare(
+    select(USAGE_COUNTERS.c.subscription_pk, USAGE_COUNTERS.c.period_index, USAGE_COUNTERS.c.used).where(
+        USAGE_COUNTERS.c.user_pk == bindparam("user_pk"),
+        USAGE_COUNTERS.c.feature_pk == bindparam("feature_pk"),
+    )
 )
 
 COUNTER_KEY = ["user_pk", "feature_pk", "subscription_pk", "period_index"]
@@ -89,20 +92,21 @@ def _counter_upserts(insert_of: Any) -> dict[bool, Any]:
     return found
 
 
-COUNTER_UPSERT = {
-    "sqlite": _counter_upserts(sqlite.insert),
-    "postgresql": _counter_upserts(postgresql.insert),
-}
-"""Per dialect, then per action (True: SET)."""
+COUNTER_UPSERT = {is_set: prepare(s) for is_set, s in _counter_upserts(sqlite.insert).items()}
+"""SQLite's counter upsert per action (True: SET)."""
+COUNTER_UPSERT_POSTGRESQL = _counter_upserts(postgresql.insert)
+"""PostgreSQL's counter upsert per action (True: SET)."""
 
-EVENT_INSERT = insert(USAGE_EVENTS).values(
-    project_id=bindparam("project_id"),
-    user_pk=bindparam("user_pk"),
-    feature_pk=bindparam("feature_pk"),
-    subscription_pk=bindparam("subscription_pk"),
-    period_index=bindparam("period_index"),
-    action=bindparam("action"),
-    delta=bindparam("delta"),
-    used_after=bindparam("used_after"),
-    recorded_at=bindparam("recorded_at"),
+EVENT_INSERT = prepare(
+    insert(USAGE_EVENTS).values(
+        project_id=bindparam("project_id"),
+        user_pk=bindparam("user_pk"),
+        feature_pk=bindparam("feature_pk"),
+        subscription_pk=bindparam("subscription_pk"),
+        period_index=bindparam("period_index"),
+        action=bindparam("action"),
+        delta=bindparam("delta"),
+        used_after=bindparam("used_after"),
+        recorded_at=bindparam("recorded_at"),
+    )
 )

@@ -32,7 +32,7 @@ class UsageStore(Scoped):
     async def used(self, user_pk: int, key: CounterKey, *, lock: bool = False) -> int:
         """A period's usage (0 if nothing was recorded); `lock` holds the row for a read-check-write."""
         query = statements.COUNTER_USED_FOR_UPDATE if lock else statements.COUNTER_USED
-        value = (await self.conn.execute(query, _counter_params(user_pk, key))).scalar_one_or_none()
+        value = (await self.run(query, _counter_params(user_pk, key))).scalar_one_or_none()
         return int(value or 0)
 
     async def used_many(self, user_pk: int, keys: Iterable[CounterKey]) -> dict[CounterKey, int]:
@@ -68,9 +68,7 @@ class UsageStore(Scoped):
     async def counters_of(self, user_pk: int, feature_pk: int) -> dict[tuple[int, int], int]:
         """Every recorded period of one user and feature: (subscription_pk, period_index) → used."""
         rows = (
-            await self.conn.execute(
-                statements.COUNTERS_OF_FEATURE, {"user_pk": user_pk, "feature_pk": feature_pk}
-            )
+            await self.run(statements.COUNTERS_OF_FEATURE, {"user_pk": user_pk, "feature_pk": feature_pk})
         ).all()
         return {(r.subscription_pk, r.period_index): int(r.used) for r in rows}
 
@@ -86,12 +84,16 @@ class UsageStore(Scoped):
         params = _counter_params(user_pk, key)
         params["project_id"] = self.project_id
         params["delta"] = delta
-        upsert = statements.COUNTER_UPSERT[self.dialect][action is UsageAction.SET]
-        used_after = int((await self.conn.execute(upsert, params)).scalar_one())
+        is_set = action is UsageAction.SET
+        if self.dialect == "postgresql":
+            upserted = await self.conn.execute(statements.COUNTER_UPSERT_POSTGRESQL[is_set], params)
+        else:
+            upserted = await self.run(statements.COUNTER_UPSERT[is_set], params)
+        used_after = int(upserted.scalar_one())
         params["action"] = action.value
         params["used_after"] = used_after
         params["recorded_at"] = now
-        await self.conn.execute(statements.EVENT_INSERT, params)
+        await self.run(statements.EVENT_INSERT, params)
         return used_after
 
     async def period_events(self, key: CounterKey) -> list[tuple[UsageAction, int]]:
