@@ -210,6 +210,9 @@ class ConnectionThreads:
                     job.result = job.run(conn)
         except BaseException as exc:  # handed to the caller, whatever it is
             job.error = exc
+        finally:
+            if conn.in_transaction():  # a raw job left its transaction open: it must not leak
+                conn.rollback()
 
     def _run_writes(self, conn: Connection, writes: list[Job[Any]]) -> None:
         if len(writes) == 1:

@@ -73,17 +73,17 @@ COUNTERS_OF_FEATURE = prepare(
 COUNTER_KEY = ["user_pk", "feature_pk", "subscription_pk", "period_index"]
 
 
+def _binds(*names: str) -> dict[str, Any]:
+    """A bind parameter per column, named after it."""
+    return {name: bindparam(name) for name in names}
+
+
 def _counter_upserts(insert_of: Any) -> dict[bool, Any]:
     """The counter's upsert for ADD (used + delta) and SET (used = delta), returning the new value."""
     found = {}
     for is_set in (False, True):
         statement = insert_of(USAGE_COUNTERS).values(
-            user_pk=bindparam("user_pk"),
-            feature_pk=bindparam("feature_pk"),
-            subscription_pk=bindparam("subscription_pk"),
-            period_index=bindparam("period_index"),
-            project_id=bindparam("project_id"),
-            used=bindparam("delta"),
+            **_binds(*COUNTER_KEY, "project_id"), used=bindparam("delta")
         )
         new_used = statement.excluded.used if is_set else USAGE_COUNTERS.c.used + statement.excluded.used
         found[is_set] = statement.on_conflict_do_update(
@@ -99,14 +99,6 @@ COUNTER_UPSERT_POSTGRESQL = _counter_upserts(postgresql.insert)
 
 EVENT_INSERT = prepare(
     insert(USAGE_EVENTS).values(
-        project_id=bindparam("project_id"),
-        user_pk=bindparam("user_pk"),
-        feature_pk=bindparam("feature_pk"),
-        subscription_pk=bindparam("subscription_pk"),
-        period_index=bindparam("period_index"),
-        action=bindparam("action"),
-        delta=bindparam("delta"),
-        used_after=bindparam("used_after"),
-        recorded_at=bindparam("recorded_at"),
+        **_binds(*COUNTER_KEY, "project_id", "action", "delta", "used_after", "recorded_at")
     )
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sqlite3
 import tempfile
@@ -146,7 +147,7 @@ async def fire(
     whose connection broke are `unanswered`, those never sent `not sent`. Fails after `seconds`."""
     pending = iter(calls)
     stopped = False
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal stopped
@@ -172,10 +173,14 @@ async def fire(
             if not stopped and stop(load):
                 stopped = True
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+    # One client per connection: a single pool shared by many connections costs more CPU than the server.
+    clients = [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(connections)]
+    async with contextlib.AsyncExitStack() as stack:
+        for client in clients:
+            await stack.enter_async_context(client)
         try:
             async with asyncio.timeout(seconds):
-                await asyncio.gather(*(worker(client) for _ in range(connections)))
+                await asyncio.gather(*(worker(client) for client in clients))
         except TimeoutError:
             raise AssertionError(
                 f"the load did not finish in {seconds} s ({len(load.outcomes)} of {len(calls)} calls done)"

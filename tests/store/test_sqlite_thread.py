@@ -1,0 +1,137 @@
+"""SQLite transactions in one hop (D100), group commit (D101), reads on the event loop (D102) and
+prepared statements (D103), on a real database file."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, text
+
+from kana_server.domain.errors import InvalidInput
+from kana_server.domain.model import User
+from kana_server.store import statements
+from kana_server.store.database import Database, DatabaseOptions
+from kana_server.store.prepared import NUL_MESSAGE, Prepared
+from kana_server.store.repository import ProjectStore, Repository
+from kana_server.store.scoped import run_prepared
+from kana_server.store.sqlite_thread import InlineConnection, SuspendedTransaction
+
+NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(DatabaseOptions(url=f"sqlite+aiosqlite:///{tmp_path / 'kana.db'}"))
+    await database.migrate()
+
+    def create(conn: Connection) -> None:
+        with conn.begin():
+            conn.exec_driver_sql("CREATE TABLE scratch (n INTEGER NOT NULL)")
+
+    await database._writer_threads.submit(create, "raw")  # type: ignore[union-attr]
+    yield database
+    await database.close()
+
+
+def stored(path: Path) -> list[int]:
+    with sqlite3.connect(path / "kana.db") as conn:
+        return sorted(n for (n,) in conn.execute("SELECT n FROM scratch"))
+
+
+def insert(n: int, *, fail: bool = False) -> Any:
+    async def work(conn: Any) -> int:
+        await conn.execute(text("INSERT INTO scratch (n) VALUES (:n)"), {"n": n})
+        if fail:
+            raise InvalidInput(f"write {n} fails after inserting")
+        return n
+
+    return work
+
+
+async def test_concurrent_writes_share_commits_and_all_land(db: Database, tmp_path: Path) -> None:
+    results = await asyncio.gather(*(db.run_write(insert(n)) for n in range(200)))
+    assert results == list(range(200))
+    assert stored(tmp_path) == list(range(200))
+    commits, writes = db.group_commits
+    assert writes == 200
+    assert commits < writes, "concurrent writes should have shared commits"
+
+
+async def test_a_failing_write_in_a_group_fails_alone_and_leaves_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    outcomes = await asyncio.gather(
+        *(db.run_write(insert(n, fail=n % 7 == 3)) for n in range(50)), return_exceptions=True
+    )
+    failed = [n for n, o in enumerate(outcomes) if isinstance(o, InvalidInput)]
+    assert failed == [n for n in range(50) if n % 7 == 3]
+    assert stored(tmp_path) == [n for n in range(50) if n % 7 != 3]
+
+
+async def test_a_transaction_awaiting_something_else_is_refused_and_writes_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    async def work(conn: Any) -> None:
+        await conn.execute(text("INSERT INTO scratch (n) VALUES (1)"))
+        await asyncio.sleep(0)
+
+    with pytest.raises(SuspendedTransaction):
+        await db.run_write(work)
+    assert stored(tmp_path) == []
+
+
+async def test_a_read_sees_every_write_acknowledged_before_it(db: Database) -> None:
+    async def count(conn: Any) -> int:
+        return int((await conn.execute(text("SELECT count(*) FROM scratch"))).scalar_one())
+
+    for n in range(20):
+        await db.run_write(insert(n))
+        assert await db.run_read(count) == n + 1
+        assert await db.run_read(count, long=True) == n + 1
+
+
+async def test_prepared_statements_answer_as_sqlalchemy_does(db: Database) -> None:
+    repository = Repository(db)
+    project = await repository.ensure_project("prv_test_prepared", "pub_test_prepared", "P", "s" * 64, NOW)
+
+    async def setup(store: ProjectStore) -> None:
+        await store.insert_user(User("u1", "cus_1", "Ann", "ann@example.com", {"a": [1, "x"]}), NOW)
+
+    await repository.write(project, setup)
+
+    async def both(conn: Any) -> list[tuple[Any, Any]]:
+        assert isinstance(conn, InlineConnection)
+        pairs = []
+        cases: list[tuple[Prepared, dict[str, Any]]] = [
+            (statements.PROJECT_BY_PRIVATE_KEY, {"key": "prv_test_prepared"}),
+            (statements.USER, {"project_id": project.id, "user_id": "u1"}),
+            (statements.CATALOG_VERSION, {"project_id": project.id}),
+        ]
+        for prepared, values in cases:
+            fast = (await run_prepared(conn, prepared, values)).all()
+            usual = (await conn.execute(prepared.statement, values)).all()
+            pairs.append(([tuple(r) for r in fast], [tuple(r) for r in usual]))
+        return pairs
+
+    for fast, usual in await db.run_read(both):
+        assert fast == usual
+        assert fast, "each statement found its row"
+    found = await repository.project_by_private_key("prv_test_prepared")
+    assert found == project
+    user = await repository.read(project, lambda store: store.get_user("u1"))
+    assert user is not None
+    assert user.user.metadata == {"a": [1, "x"]}
+
+
+async def test_prepared_statements_refuse_nul_like_every_other(db: Database) -> None:
+    repository = Repository(db)
+    project = await repository.ensure_project("prv_test_nul", "pub_test_nul", "P", "s" * 64, NOW)
+    with pytest.raises(InvalidInput, match=re.escape(NUL_MESSAGE)):
+        await repository.read(project, lambda store: store.get_user("bad\x00id"))
