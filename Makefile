@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 CODE := kana_server tests examples $(wildcard bench)
 
-.PHONY: help install run test test-fast check format lint types schema migration bench screenshot clean
+.PHONY: help install run test test-slow check format lint types schema migration bench screenshot clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -37,11 +37,11 @@ check: $(STAMP) ## Format check, lint and type check
 	$(BIN)/mypy
 	$(BIN)/mypy examples/flask-app
 
-test: check $(CHROMIUM) ## Run the whole test suite (after `make check`)
-	$(BIN)/pytest $(PYTEST_ARGS)
-
-test-fast: $(STAMP) ## The suite without the slow stress tests
+test: check $(CHROMIUM) ## The test suite (after `make check`); the stress tests are `make test-slow`
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP) ## The stress tests: load, crashes, worker processes, fuzzing (bounded; CI runs them)
+	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
 format: $(STAMP) ## Format the code
 	$(BIN)/ruff format $(CODE)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import sqlite3
 import tempfile
@@ -25,6 +24,7 @@ import httpx
 
 from tests.kana import Api, random_key
 from tests.process import ServerProcess
+from tests.reliability.wire import Answer, WireClient, WireError
 
 RECORD = "mutation($input: CreateUsageEventInput!) { recordUsage(input: $input) { recorded reason } }"
 CAN_USE = (
@@ -111,7 +111,7 @@ def mixed_calls(load: Load, records: int, reads: int, seed: int) -> list[Call]:
     return calls
 
 
-def classify(call: Call, response: httpx.Response) -> Outcome:
+def classify(call: Call, response: Answer) -> Outcome:
     """An answered call's outcome (anything but the expected answers is `unexpected`)."""
     if response.status_code != 200:
         return Outcome(call, "unexpected", f"HTTP {response.status_code}: {response.text[:300]}")
@@ -147,44 +147,38 @@ async def fire(
     whose connection broke are `unanswered`, those never sent `not sent`. Fails after `seconds`."""
     pending = iter(calls)
     stopped = False
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: WireClient) -> None:
         nonlocal stopped
         for call in pending:
             if stopped:
                 load.outcomes.append(Outcome(call, "not sent"))
                 continue
+            if call.kind == "record":
+                variables = {"input": {"userId": call.user, "featureId": call.feature, "delta": call.delta}}
+                body = {"query": RECORD, "variables": variables}
+            else:
+                body = {"query": CAN_USE, "variables": {"u": call.user, "f": call.feature}}
             try:
-                if call.kind == "record":
-                    body = {
-                        "query": RECORD,
-                        "variables": {
-                            "input": {"userId": call.user, "featureId": call.feature, "delta": call.delta}
-                        },
-                    }
-                else:
-                    body = {"query": CAN_USE, "variables": {"u": call.user, "f": call.feature}}
-                response = await client.post("/graphql", json=body, headers={"Authorization": load.key})
-            except httpx.TransportError as exc:
-                load.outcomes.append(Outcome(call, "unanswered", repr(exc)))
+                response = await client.post_json("/graphql", body, {"Authorization": load.key})
+            except WireError as exc:
+                load.outcomes.append(Outcome(call, "unanswered", str(exc)))
                 continue
             load.outcomes.append(classify(call, response))
             if not stopped and stop(load):
                 stopped = True
 
-    # One client per connection: a single pool shared by many connections costs more CPU than the server.
-    clients = [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(connections)]
-    async with contextlib.AsyncExitStack() as stack:
+    clients = [WireClient(url) for _ in range(connections)]
+    try:
+        async with asyncio.timeout(seconds):
+            await asyncio.gather(*(worker(client) for client in clients))
+    except TimeoutError:
+        raise AssertionError(
+            f"the load did not finish in {seconds} s ({len(load.outcomes)} of {len(calls)} calls done)"
+        ) from None
+    finally:
         for client in clients:
-            await stack.enter_async_context(client)
-        try:
-            async with asyncio.timeout(seconds):
-                await asyncio.gather(*(worker(client) for client in clients))
-        except TimeoutError:
-            raise AssertionError(
-                f"the load did not finish in {seconds} s ({len(load.outcomes)} of {len(calls)} calls done)"
-            ) from None
+            await client.close()
 
 
 async def used_now(http: httpx.AsyncClient, load: Load) -> dict[Pair, int]:
