@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -64,6 +65,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-memory", action="store_true", help="skip the memory measurement")
     p.add_argument("--duration", type=float, help="seconds per timed run (default 8; --quick 3)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up before each run (default 2; --quick 1)")
+    p.add_argument("--curve-rounds", type=int, help="rounds of the scaling curve (default 3; --quick 2)")
+    p.add_argument(
+        "--curve-duration", type=float, help="seconds per curve run, per round (default 2; --quick 1)"
+    )
     p.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
     p.add_argument(
         "--timeout", type=float, default=10, help="a request slower than this fails (default 10 s)"
@@ -95,8 +100,12 @@ def options_from(args: argparse.Namespace, p: argparse.ArgumentParser) -> Option
         unknown = [x for x in chosen if x not in known]
         if unknown:
             p.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(known)}")
-    if args.connections < 1 or args.max_events < 2:
-        p.error("--connections must be at least 1 and --max-events at least 2")
+    if (
+        args.connections < 1
+        or args.max_events < 2
+        or (args.curve_rounds is not None and args.curve_rounds < 1)
+    ):
+        p.error("--connections and --curve-rounds must be at least 1, --max-events at least 2")
     quick = args.quick
     return Options(
         scenarios=chosen,
@@ -106,9 +115,9 @@ def options_from(args: argparse.Namespace, p: argparse.ArgumentParser) -> Option
         memory=not args.skip_memory,
         duration=args.duration if args.duration is not None else (3 if quick else 8),
         warmup=args.warmup if args.warmup is not None else (1 if quick else 2),
-        curve_duration=1 if quick else 2,
+        curve_duration=args.curve_duration or (1 if quick else 2),
         curve_warmup=1,
-        curve_rounds=2 if quick else 3,
+        curve_rounds=args.curve_rounds or (2 if quick else 3),
         memory_duration=2 if quick else 3,
         connections=args.connections,
         timeout=args.timeout,
@@ -143,8 +152,16 @@ def estimate_seconds(options: Options) -> float:
     return total
 
 
+def interrupt(signum: int, _frame: object) -> None:
+    """SIGTERM (a CI timeout, `kill`) stops the run like Ctrl-C: the servers are stopped by PID."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark, print the report, write results.json."""
+    signal.signal(signal.SIGTERM, interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     p = parser()
     args = p.parse_args(argv)
     options = options_from(args, p)
