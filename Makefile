@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 4000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 CODE := kana_server tests examples $(wildcard bench)
 
 .PHONY: help install run test test-slow check format lint types schema migration bench screenshot clean
@@ -59,8 +60,13 @@ migration: $(STAMP) ## Write the next migration from the models: make migration 
 	    -x url="$$url" revision --autogenerate -m "$(NAME)" \
 	    --rev-id "$$($(BIN)/python -c 'from kana_server.store.schema import next_revision; print(next_revision())')"
 
-bench: $(STAMP) ## Benchmarks (loopback only), ratios against a raw baseline measured in the same run
-	$(BIN)/python -m bench
+# The benchmark drives the servers with Debian's wrk: install it if missing (without apt-get, or
+# without the rights to use it, `python -m bench` falls back to its asyncio client).
+bench: $(STAMP) ## Benchmarks (loopback only) against a raw floor measured in the same run: make bench BENCH_ARGS="--quick"
+	@command -v wrk >/dev/null || ! command -v apt-get >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || \
+	  echo "wrk could not be installed: the asyncio client drives the load instead"
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 screenshot: $(STAMP) $(CHROMIUM) ## Remake docs/inspector.png from a real run (demo seed, headless Chromium)
 	$(BIN)/python -m tests.inspector.screenshot

@@ -1,0 +1,197 @@
+"""Servers under test as child processes: a free loopback port, a bounded start, stopped by PID.
+
+The port is found by binding port 0 and handed to the server (`--port N`); the server is ready when
+the port accepts connections (uvicorn runs the app's startup before it binds, so nothing depends on its
+log format). Each child runs in its own session, so a Ctrl-C reaches only the harness, which then stops
+it (SIGTERM, then SIGKILL) in its `finally`. Its log is drained by a thread (a full pipe would block it)
+and the last lines are kept for error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from types import TracebackType
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def accepts(port: int) -> bool:
+    """Whether something listens on the loopback port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((HOST, port)) == 0
+
+
+class ChildServer:
+    """A uvicorn-based server; its command gets `--port N` on a free port; `url` once it listens."""
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        startup_timeout: float = 120,
+    ) -> None:
+        self.name = name
+        self.command = command
+        self.env = env
+        self.startup_timeout = startup_timeout
+        self.port = 0
+        self.url = ""
+        self.lines: deque[str] = deque(maxlen=200)
+        self._process: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self._process is not None, "not started"
+        return self._process.pid
+
+    def _read(self) -> None:
+        """Drain the log, keeping its last lines."""
+        assert self._process is not None
+        assert self._process.stderr is not None
+        for line in self._process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def start(self) -> ChildServer:
+        """Start it on a free port and wait until it accepts connections (or fail with its log)."""
+        self.port = free_port()
+        self._process = subprocess.Popen(
+            [*self.command, "--port", str(self.port)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read, name=f"{self.name}-log", daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not accepts(self.port):
+            if self._process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"{self.name} did not start in {self.startup_timeout} s:\n{self.log()}")
+            time.sleep(0.05)
+        self.url = f"http://{HOST}:{self.port}"
+        return self
+
+    def log(self, last: int = 200) -> str:
+        """The last lines the server logged."""
+        return "\n".join(list(self.lines)[-last:])
+
+    def stop(self, timeout: float = 15) -> int | None:
+        """SIGTERM by PID, SIGKILL if it has not exited in `timeout` s; its exit code."""
+        process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=timeout)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        if process.stderr is not None:
+            process.stderr.close()
+        return process.returncode
+
+    def memory_kib(self) -> dict[str, int]:
+        """VmRSS (resident now) and VmHWM (peak resident) of the process, in KiB, from /proc."""
+        return read_memory(self.pid)
+
+    def __enter__(self) -> ChildServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def read_memory(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process in KiB (Linux /proc; empty elsewhere)."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return {}
+    found: dict[str, int] = {}
+    for line in status.read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def clean_environment() -> dict[str, str]:
+    """The environment without KANA_* variables: servers under test run with their defaults."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("KANA_")}
+
+
+def kana_executable() -> list[str]:
+    """The `kana-server` console script next to this Python (or `python -m kana_server`)."""
+    script = Path(sys.executable).parent / "kana-server"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kana_server"]
+
+
+def sqlite_url(path: Path) -> str:
+    """kana-server's URL for a SQLite file."""
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def kana_server(
+    database: Path, *, seed: Path | None = None, env: dict[str, str] | None = None, name: str = "kana-server"
+) -> ChildServer:
+    """`kana-server serve` on a free loopback port: 1 worker, access log off, defaults otherwise."""
+    command = [
+        *kana_executable(),
+        "serve",
+        "--host",
+        HOST,
+        "--database",
+        sqlite_url(database),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "info",
+    ]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    return ChildServer(name, command, env=env if env is not None else clean_environment())
+
+
+def floor_server(
+    database: Path, seed: Path | None, synchronous: str, env: dict[str, str] | None = None
+) -> ChildServer:
+    """The floor app (bench/floor.py) on a free loopback port."""
+    command = [sys.executable, "-m", "bench.floor", "--host", HOST, "--database", str(database)]
+    command += ["--synchronous", synchronous]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    base = env if env is not None else clean_environment()
+    root = str(Path(__file__).resolve().parent.parent)  # so that `-m bench.floor` works from anywhere
+    path = os.pathsep.join(x for x in (root, base.get("PYTHONPATH")) if x)
+    return ChildServer("floor", command, env=base | {"PYTHONPATH": path})
