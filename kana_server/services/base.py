@@ -63,9 +63,9 @@ class ProjectService:
         """Run `work(store)` in a read transaction for this project (`long`: it reads much)."""
         return await self.repository.read(self.project, work, long=long)
 
-    async def write(self, work: StoreWork[T]) -> T:
+    async def write(self, work: StoreWork[T], *, long: bool = False) -> T:
         """Run `work(store)` in a write transaction for this project (counted, so request-level caches
-        know to refresh).
+        know to refresh); `long`: it writes much (an import, a reset).
 
         A request sent with an Idempotency-Key claims it here, in the same transaction as its writes
         (D92): either both commit or neither does, and a concurrent duplicate cannot claim it too."""
@@ -84,7 +84,7 @@ class ProjectService:
                 raise IdempotencyKeyInUse()
             return await work(store)
 
-        result = await self.repository.write(self.project, transaction)
+        result = await self.repository.write(self.project, transaction, long=long)
         self.state.writes += 1
         if claim is not None and claiming:
             claim.committed = True

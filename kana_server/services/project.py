@@ -56,4 +56,4 @@ class ProjectControlService(ProjectService):
                 return [note.text for note in notes]
             return []
 
-        return await self.write(work)
+        return await self.write(work, long=True)

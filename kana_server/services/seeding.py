@@ -127,5 +127,5 @@ class SeedService(ProjectService):
             await store.lock_project()  # workers starting together apply the seed once
             return await apply_seed_in(store, seed, now)
 
-        notes = await self.write(work)
+        notes = await self.write(work, long=True)
         return SeedReport(applied=True, notes=notes)

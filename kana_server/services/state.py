@@ -203,7 +203,7 @@ class ProjectStateService(ProjectService):
                 store, config, self.env.real_clock.now(), source=source, progress=progress
             )
 
-        return await self.write(work)
+        return await self.write(work, long=True)
 
     async def save_snapshot(self, name: str) -> SnapshotInfo:
         """Save the project's state under a name (replacing a snapshot of that name)."""
@@ -227,7 +227,7 @@ class ProjectStateService(ProjectService):
             await load_state(store, config, self.env.real_clock.now(), source=f"snapshot {name}")
             await store.set_seed_digest(saved.seed_digest)
 
-        await self.write(work)
+        await self.write(work, long=True)
         return saved.info
 
     async def snapshots(self) -> list[SnapshotInfo]:

@@ -16,7 +16,8 @@ from sqlalchemy.pool import NullPool
 from kana_server.store import schema
 from kana_server.store.prepared import refuse_nul
 from kana_server.store.schema import SchemaState
-from kana_server.store.sqlite_thread import ConnectionThreads, InlineConnection, Mode, drive
+from kana_server.store.sqlite_thread import ConnectionThreads, InlineConnection, drive
+from kana_server.store.sqlite_writer import LoopWriter
 
 T = TypeVar("T")
 
@@ -77,10 +78,10 @@ class Database:
     """The connections of one database, and the one way to use them: `run_read(work)` and
     `run_write(work)` run a transaction function in a read or a write transaction.
 
-    SQLite: one writer connection on its own thread (writes are serialised and group-committed, never
-    contended inside a process, D100, D101), a reader connection used on the event loop for short reads
-    (D102) and reader threads for long ones. An in-memory database is one connection: everything runs
-    on the writer's thread. PostgreSQL: one async pool for both, transactions run on the event loop."""
+    SQLite: one writer connection (writes are serialised and group-committed, never contended inside a
+    process, D100, D101), a reader connection used on the event loop for short reads (D102) and reader
+    threads for long ones. An in-memory database is one connection: everything goes through the writer.
+    PostgreSQL: one async pool for both, transactions run on the event loop."""
 
     def __init__(self, options: DatabaseOptions) -> None:
         self.options = options
@@ -88,7 +89,7 @@ class Database:
         self.dialect = url.get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self.is_memory = self.is_sqlite and url.database in (None, "", ":memory:")
-        self._writer_threads: ConnectionThreads | None = None
+        self._writer: LoopWriter | None = None
         self._reader_threads: ConnectionThreads | None = None
         self._engines: list[Engine] = []
         self._async_engine: AsyncEngine | None = None
@@ -96,15 +97,18 @@ class Database:
         self._inline_reader: Connection | None = None
         if self.is_sqlite:
             sync_url = url.set(drivername="sqlite+pysqlite")
-            writer = create_engine(sync_url, echo=options.echo, poolclass=NullPool)
+            # The writer's connection is used on the event loop and on its own thread, one at a time.
+            writer = create_engine(
+                sync_url,
+                echo=options.echo,
+                poolclass=NullPool,
+                connect_args={"check_same_thread": False},
+            )
             _sqlite_pragmas(writer, options, memory=self.is_memory, begin="BEGIN IMMEDIATE")
             _refuse_nul(writer)
             self._engines.append(writer)
-            self._writer_threads = ConnectionThreads(writer, "kana-sqlite-writer", group_commit=True)
-            if self.is_memory:
-                # An in-memory database lives in its one connection: readers share the writer's.
-                self._reader_threads = self._writer_threads
-            else:
+            self._writer = LoopWriter(writer, "kana-sqlite-writer", memory=self.is_memory)
+            if not self.is_memory:  # an in-memory database lives in its one connection: the writer's
                 reader = create_engine(sync_url, echo=options.echo, poolclass=NullPool)
                 _sqlite_pragmas(reader, options, memory=False, begin="BEGIN")
                 _refuse_nul(reader)
@@ -129,10 +133,11 @@ class Database:
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
 
-    async def run_write(self, work: Work[T]) -> T:
-        """Run `work(conn)` in one write transaction: committed when it returns, rolled back if it raises."""
-        if self._writer_threads is not None:
-            return await self._writer_threads.transaction(work, "write")
+    async def run_write(self, work: Work[T], *, long: bool = False) -> T:
+        """Run `work(conn)` in one write transaction: committed when it returns, rolled back if it raises
+        (`long`: it writes much, so on SQLite it runs off the event loop, D101)."""
+        if self._writer is not None:
+            return await self._writer.transaction(work, "long" if long else "write")
         assert self._async_engine is not None
         async with self._async_engine.begin() as conn:
             return await work(conn)
@@ -146,8 +151,9 @@ class Database:
         if self._inline_engine is not None and not long:
             return self._read_inline(work)
         if self._reader_threads is not None:
-            mode: Mode = "write" if self.is_memory else "read"
-            return await self._reader_threads.transaction(work, mode)
+            return await self._reader_threads.transaction(work, "read")
+        if self._writer is not None:  # in memory: reads are writer jobs like the writes
+            return await self._writer.transaction(work, "long" if long else "write")
         async with self._async_reader.begin() as conn:
             return await work(conn)
 
@@ -161,14 +167,14 @@ class Database:
     def on_failed_group_commit(self, forget: Callable[[], None]) -> None:
         """Have `forget()` called when a group of writes fails to commit (their reads of each other's
         uncommitted changes may have been cached)."""
-        if self._writer_threads is not None:
-            self._writer_threads.on_failed_group.append(forget)
+        if self._writer is not None:
+            self._writer.on_failed_group.append(forget)
 
     @property
     def group_commits(self) -> tuple[int, int]:
         """(commits, writes) of the SQLite writer so far: how many writes shared each commit."""
-        threads = self._writer_threads
-        return (0, 0) if threads is None else (threads.commits, threads.writes)
+        writer = self._writer
+        return (0, 0) if writer is None else (writer.commits, writer.writes)
 
     async def migrate(self) -> tuple[SchemaState, SchemaState]:
         """Bring the schema to the newest migration (D66); returns the state before and after.
@@ -178,8 +184,8 @@ class Database:
         foreign keys are off meanwhile (ALTER by copying drops tables; with foreign keys on, that
         would delete the rows referring to them) and are checked before the commit.
         """
-        if self._writer_threads is not None:
-            return await self._writer_threads.submit(_migrate_sqlite, "raw")
+        if self._writer is not None:
+            return await self._writer.submit(_migrate_sqlite, "raw")
         assert self._async_engine is not None
         async with self._async_engine.begin() as conn:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": schema.ADVISORY_LOCK_KEY})
@@ -208,8 +214,10 @@ class Database:
 
     async def close(self) -> None:
         """Finish the transactions under way and close every connection."""
-        for threads in {id(t): t for t in (self._writer_threads, self._reader_threads) if t}.values():
-            await asyncio.to_thread(threads.stop)
+        if self._writer is not None:
+            await self._writer.close()
+        if self._reader_threads is not None:
+            await asyncio.to_thread(self._reader_threads.stop)
         if self._inline_reader is not None:
             self._inline_reader.close()
             self._inline_reader = None

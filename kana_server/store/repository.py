@@ -237,10 +237,11 @@ class Repository:
 
         return await self.db.run_read(transaction, long=long)
 
-    async def write(self, project: Project, work: StoreWork[T]) -> T:
-        """Run `work(store)` in one write transaction for one project: all of it commits, or none of it."""
+    async def write(self, project: Project, work: StoreWork[T], *, long: bool = False) -> T:
+        """Run `work(store)` in one write transaction for one project: all of it commits, or none of it
+        (`long`: it writes much)."""
 
         async def transaction(conn: Any) -> T:
             return await work(ProjectStore(conn, project, self.db.dialect, self.catalogs, writing=True))
 
-        return await self.db.run_write(transaction)
+        return await self.db.run_write(transaction, long=long)

@@ -1,4 +1,4 @@
-"""SQLite connections that each live on one thread and run whole transactions in one hop (D100, D101).
+"""SQLite transactions in one hop (D100): transaction functions, and reader connections on threads.
 
 A request's transaction is a coroutine function of a connection (`work(conn)`). Against PostgreSQL it
 runs on the event loop with an async connection. Against SQLite it is sent to the thread that owns the
@@ -7,10 +7,7 @@ connection and driven there to its end: its statements run on a synchronous conn
 hop costs a thread switch and a fight for the GIL each time (several per statement with an async
 driver); per transaction it is one.
 
-The writer thread commits in groups (D101): it takes every write waiting in its queue, runs each in its
-own SAVEPOINT inside one `BEGIN IMMEDIATE` transaction, commits once, and only then answers them all. A
-write that fails rolls back to its savepoint and fails alone; a failed commit fails them all. Nothing is
-answered before the commit that holds it, so durability is that of one commit per write.
+The writer is in store/sqlite_writer.py (group commit, D101); the threads here serve long reads.
 """
 
 from __future__ import annotations
@@ -32,9 +29,10 @@ log = logging.getLogger("kana_server.store")
 
 T = TypeVar("T")
 
-Mode = Literal["read", "write", "raw"]
+Mode = Literal["read", "write", "long", "raw"]
 """How a job runs: in a read transaction, in a group-committed write transaction (in a savepoint when
-it shares the transaction), or on the bare connection (migrations manage their own transaction)."""
+it shares the transaction), alone in a write transaction off the event loop (`long`), or on the bare
+connection (migrations manage their own transaction)."""
 
 MAX_GROUP = 256
 """At most this many writes share one commit (bounded, so one commit never waits on too many)."""
@@ -94,7 +92,7 @@ class Job(Generic[T]):
     error: BaseException | None = field(default=None)
 
 
-def _deliver(jobs: list[Job[Any]]) -> None:
+def deliver(jobs: list[Job[Any]]) -> None:
     """On the event loop: hand each job its answer (unless its caller gave up waiting)."""
     for job in jobs:
         if job.future.done():
@@ -105,22 +103,31 @@ def _deliver(jobs: list[Job[Any]]) -> None:
             job.future.set_result(job.result)
 
 
-class ConnectionThreads:
-    """SQLite connections, each owned by one thread, taking jobs from one queue in order: one thread
-    for the writer (its jobs are serialised and group-committed), several for readers."""
+def run_alone(conn: Connection, job: Job[Any]) -> None:
+    """Run one job on a connection: in its own transaction, or bare (`raw`); its error is kept."""
+    try:
+        if job.mode == "raw":
+            job.result = job.run(conn)
+        else:
+            with conn.begin():
+                job.result = job.run(conn)
+    except BaseException as exc:  # handed to the caller, whatever it is
+        job.error = exc
+    finally:
+        if conn.in_transaction():  # a raw job left its transaction open: it must not leak
+            conn.rollback()
 
-    def __init__(self, engine: Engine, name: str, *, threads: int = 1, group_commit: bool = False) -> None:
+
+class ConnectionThreads:
+    """SQLite reader connections, each owned by one thread, taking jobs from one queue in order."""
+
+    def __init__(self, engine: Engine, name: str, *, threads: int = 1) -> None:
         self.engine = engine
         self.name = name
         self.count = threads
-        self.group_commit = group_commit
         self._queue: queue.SimpleQueue[Job[Any] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self.commits = 0
-        self.writes = 0
-        self.on_failed_group: list[Callable[[], None]] = []
-        """Called (on the thread) when a group's commit fails: what its writes cached must be forgotten."""
 
     def _ensure_started(self) -> None:
         if not self._threads:
@@ -160,81 +167,12 @@ class ConnectionThreads:
     def _serve(self) -> None:
         conn = self.engine.connect()
         try:
-            stop = False
-            while not stop:
-                first = self._queue.get()
-                if first is None:
+            while True:
+                job = self._queue.get()
+                if job is None:
                     return
-                jobs = [first]
-                if self.group_commit and first.mode == "write":
-                    stop = self._more_writes(jobs)
-                self._run(conn, jobs)
-                by_loop: dict[asyncio.AbstractEventLoop, list[Job[Any]]] = {}
-                for job in jobs:
-                    by_loop.setdefault(job.loop, []).append(job)
-                for loop, answered in by_loop.items():
-                    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for these
-                        loop.call_soon_threadsafe(_deliver, answered)
+                run_alone(conn, job)
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for this answer
+                    job.loop.call_soon_threadsafe(deliver, [job])
         finally:
             conn.close()
-
-    def _more_writes(self, jobs: list[Job[Any]]) -> bool:
-        """Add the writes already waiting to `jobs`, to share the first one's commit (another kind of
-        job ends the group and runs after its commit). Returns whether a stop was found."""
-        while len(jobs) < MAX_GROUP:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                return False
-            if job is None:
-                return True
-            jobs.append(job)
-            if job.mode != "write":
-                return False
-        return False
-
-    def _run(self, conn: Connection, jobs: list[Job[Any]]) -> None:
-        writes = [j for j in jobs if j.mode == "write"]
-        if writes:
-            self._run_writes(conn, writes)
-        for job in jobs:
-            if job.mode != "write":
-                self._run_one(conn, job)
-
-    def _run_one(self, conn: Connection, job: Job[Any]) -> None:
-        try:
-            if job.mode == "raw":
-                job.result = job.run(conn)
-            else:
-                with conn.begin():
-                    job.result = job.run(conn)
-        except BaseException as exc:  # handed to the caller, whatever it is
-            job.error = exc
-        finally:
-            if conn.in_transaction():  # a raw job left its transaction open: it must not leak
-                conn.rollback()
-
-    def _run_writes(self, conn: Connection, writes: list[Job[Any]]) -> None:
-        if len(writes) == 1:
-            self._run_one(conn, writes[0])
-            self.commits += 1
-            self.writes += 1
-            return
-        try:
-            with conn.begin():
-                for job in writes:
-                    try:
-                        with conn.begin_nested():
-                            job.result = job.run(conn)
-                    except Exception as exc:  # this write alone is rolled back, and fails
-                        job.error = exc
-        except BaseException as exc:  # the commit (or the transaction) failed: every write fails
-            log.warning("a group commit of %d writes failed: %s", len(writes), exc)
-            for forget in self.on_failed_group:
-                forget()
-            for job in writes:
-                if job.error is None:
-                    job.result = None
-                    job.error = exc
-        self.commits += 1
-        self.writes += len(writes)

@@ -35,7 +35,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         with conn.begin():
             conn.exec_driver_sql("CREATE TABLE scratch (n INTEGER NOT NULL)")
 
-    await database._writer_threads.submit(create, "raw")  # type: ignore[union-attr]
+    await database._writer.submit(create, "raw")  # type: ignore[union-attr]
     yield database
     await database.close()
 
