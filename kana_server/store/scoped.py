@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table
@@ -68,6 +69,13 @@ class Scoped:
     async def run(self, prepared: Prepared, values: dict[str, Any]) -> Any:
         """Run one of the hot path's statements (D103)."""
         return await run_prepared(self.conn, prepared, values)
+
+    async def run_many(self, prepared: Prepared, rows: Sequence[dict[str, Any]]) -> None:
+        """Run one of the bulk statements once per row (imports, D103)."""
+        if isinstance(self.conn, InlineConnection):
+            self.conn.run_many(prepared, rows)
+        else:
+            await self.conn.execute(prepared.statement, list(rows))
 
     def upsert(self, target: Table) -> Any:
         """An INSERT that supports ON CONFLICT on this dialect."""

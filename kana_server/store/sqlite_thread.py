@@ -17,7 +17,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -57,6 +57,12 @@ class InlineConnection:
         refuse_nul(parameters)
         cursor = self.sync.connection.driver_connection.execute(prepared.sql, parameters)  # type: ignore[union-attr]
         return PreparedResult(prepared.rows(cursor.fetchall()))
+
+    def run_many(self, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a prepared statement once per row, in one call to the driver (D103)."""
+        parameters = [prepared.parameters(row) for row in rows]
+        refuse_nul(parameters)
+        self.sync.connection.driver_connection.executemany(prepared.sql, parameters)  # type: ignore[union-attr]
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call `fn(connection, ...)` now (an async connection's `run_sync`)."""

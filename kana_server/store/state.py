@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select, update
 
 from kana_server.domain.model import UsageAction, User
 from kana_server.domain.state import StoredSubscriptionState, UsageRecord
+from kana_server.store import statements
 from kana_server.store.people import stored_subscription, subscriptions_query
 from kana_server.store.scoped import (
     FEATURES,
@@ -18,7 +19,6 @@ from kana_server.store.scoped import (
     PROJECTS,
     SNAPSHOTS,
     SUBSCRIPTIONS,
-    USAGE_COUNTERS,
     USAGE_EVENTS,
     USERS,
     Scoped,
@@ -160,15 +160,13 @@ class StateStore(Scoped):
         """Append a batch of usage events (keys: user_pk, feature_pk, subscription_pk, period_index,
         action, delta, used_after, recorded_at) in one executemany."""
         if rows:
-            await self.conn.execute(
-                insert(USAGE_EVENTS), [{"project_id": self.project_id, **r} for r in rows]
-            )
+            await self.run_many(statements.EVENT_INSERT, [{"project_id": self.project_id, **r} for r in rows])
 
     async def insert_usage_counters(self, rows: Sequence[dict[str, Any]]) -> None:
         """Create the period counters of imported events (the project had no usage before)."""
         if rows:
-            await self.conn.execute(
-                insert(USAGE_COUNTERS), [{"project_id": self.project_id, **r} for r in rows]
+            await self.run_many(
+                statements.COUNTER_INSERT, [{"project_id": self.project_id, **r} for r in rows]
             )
 
     # snapshots ---------------------------------------------------------------------------------------

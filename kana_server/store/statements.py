@@ -97,6 +97,8 @@ COUNTER_UPSERT = {is_set: prepare(s) for is_set, s in _counter_upserts(sqlite.in
 COUNTER_UPSERT_POSTGRESQL = _counter_upserts(postgresql.insert)
 """PostgreSQL's counter upsert per action (True: SET)."""
 
+COUNTER_INSERT = prepare(insert(USAGE_COUNTERS).values(**_binds(*COUNTER_KEY, "project_id", "used")))
+
 EVENT_INSERT = prepare(
     insert(USAGE_EVENTS).values(
         **_binds(*COUNTER_KEY, "project_id", "action", "delta", "used_after", "recorded_at")
