@@ -10,7 +10,6 @@ and the last lines are kept for error messages.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import time
 from collections import deque
 from pathlib import Path
 from types import TracebackType
+
+from kana_server.testing.processes import stop_by_pid
 
 HOST = "127.0.0.1"
 
@@ -106,13 +107,7 @@ class ChildServer:
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=timeout)
+        stop_by_pid(process, timeout)
         if self._reader is not None:
             self._reader.join(timeout=5)
         if process.stderr is not None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
 import time
 from types import TracebackType
+
+from kana_server.testing.processes import stop_by_pid
 
 RUNNING = re.compile(r"Uvicorn running on (http://[^\s]+:\d+)")
 WORKER = re.compile(r"Started server process \[(\d+)\]")
@@ -102,13 +103,7 @@ class ServerProcess:
         process = self._process
         if process is None:
             return 0
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=timeout)
+        stop_by_pid(process, timeout)
         if self._reader is not None:
             self._reader.join(timeout=5)
         if process.stderr is not None:
