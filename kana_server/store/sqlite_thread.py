@@ -1,20 +1,18 @@
 """SQLite transactions in one hop (D100): transaction functions, and reader connections on threads.
 
 A request's transaction is a coroutine function of a connection (`work(conn)`). Against PostgreSQL it
-runs on the event loop with an async connection. Against SQLite it is sent to the thread that owns the
-connection and driven there to its end: its statements run on a synchronous connection, so none of its
-`await`s suspends, and the event loop hears back once, when the transaction is over. A per-statement
-hop costs a thread switch and a fight for the GIL each time (several per statement with an async
-driver); per transaction it is one.
-
-The writer is in store/sqlite_writer.py (group commit, D101); the threads here serve long reads.
+runs on the event loop with an async connection. Against SQLite it is driven to its end at once on a
+synchronous connection (`drive`): its statements run there, none of its `await`s suspends. Short reads
+run so on the event loop (D102), writes on the writer's connection (store/sqlite_writer.py, D101), long
+reads on the reader threads here, each owning its connection. A hop to a thread per statement (an async
+driver makes several) costs a thread switch and a fight for the GIL each time; here there is at most one
+per transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import queue
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -24,8 +22,6 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy import Connection, Engine
 
 from kana_server.store.prepared import Prepared, PreparedResult, refuse_nul
-
-log = logging.getLogger("kana_server.store")
 
 T = TypeVar("T")
 
