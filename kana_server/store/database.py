@@ -157,6 +157,17 @@ class Database:
         async with self._async_reader.begin() as conn:
             return await work(conn)
 
+    def data_version(self) -> int | None:
+        """SQLite's `PRAGMA data_version` on the event loop's reader connection: it changes whenever any
+        other connection (this process's writer, another process) commits. None elsewhere (D105)."""
+        if self._inline_engine is None:
+            return None
+        if self._inline_reader is None:
+            self._inline_reader = self._inline_engine.connect()
+        driver = self._inline_reader.connection.driver_connection
+        assert driver is not None
+        return int(driver.execute("PRAGMA data_version").fetchone()[0])
+
     def _read_inline(self, work: Work[T]) -> T:
         if self._inline_reader is None:
             assert self._inline_engine is not None

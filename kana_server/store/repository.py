@@ -33,6 +33,8 @@ from kana_server.store.state import StateStore
 from kana_server.store.usage import UsageStore
 
 T = TypeVar("T")
+KEY_CACHE_SIZE = 1024
+"""Keys whose project is remembered (D105); the cache starts over when it is full."""
 StoreWork = Callable[["ProjectStore"], Coroutine[Any, Any, T]]
 """A transaction function: what one transaction does with a project's store."""
 
@@ -176,6 +178,7 @@ class Repository:
         self.db = db
         self.catalogs = CatalogCache(catalog_cache_size)
         db.on_failed_group_commit(self.catalogs.clear)
+        self._keys: dict[tuple[str, str], tuple[int, Project | None]] = {}
 
     async def _project_where(self, condition: Any) -> Project | None:
         async def work(conn: Any) -> Project | None:
@@ -185,11 +188,24 @@ class Repository:
         return await self.db.run_read(work)
 
     async def _project_by(self, query: Prepared, key: str) -> Project | None:
+        """The project of a key: on SQLite remembered until any connection commits anything (D105)."""
+        version = self.db.data_version()
+        cache_key = (query.sql, key)
+        if version is not None:
+            cached = self._keys.get(cache_key)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+
         async def work(conn: Any) -> Project | None:
             row = (await run_prepared(conn, query, {"key": key})).first()
             return None if row is None else _project(row)
 
-        return await self.db.run_read(work)
+        project = await self.db.run_read(work)
+        if version is not None:
+            if len(self._keys) >= KEY_CACHE_SIZE:
+                self._keys.clear()
+            self._keys[cache_key] = (version, project)
+        return project
 
     async def project_by_private_key(self, key: str) -> Project | None:
         """The project a private key belongs to."""

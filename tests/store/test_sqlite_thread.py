@@ -135,3 +135,32 @@ async def test_prepared_statements_refuse_nul_like_every_other(db: Database) -> 
     project = await repository.ensure_project("prv_test_nul", "pub_test_nul", "P", "s" * 64, NOW)
     with pytest.raises(InvalidInput, match=re.escape(NUL_MESSAGE)):
         await repository.read(project, lambda store: store.get_user("bad\x00id"))
+
+
+async def test_a_keys_project_is_remembered_until_anything_commits(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Repository(db)
+    project = await repository.ensure_project("prv_test_cached", "pub_test_cached", "P", "s" * 64, NOW)
+    assert await repository.project_by_private_key("prv_test_cached") == project
+
+    reads = 0
+    run_read = db.run_read
+
+    async def counting(work: Any, *, long: bool = False) -> Any:
+        nonlocal reads
+        reads += 1
+        return await run_read(work, long=long)
+
+    monkeypatch.setattr(db, "run_read", counting)
+    assert await repository.project_by_private_key("prv_test_cached") == project
+    assert reads == 0, "nothing committed since: the project comes from memory"
+
+    async def rename(conn: Any) -> None:
+        await conn.execute(text("UPDATE projects SET name = 'Renamed' WHERE id = :id"), {"id": project.id})
+
+    await db.run_write(rename)
+    found = await repository.project_by_private_key("prv_test_cached")
+    assert reads == 1
+    assert found is not None
+    assert found.name == "Renamed"
