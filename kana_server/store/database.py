@@ -162,18 +162,21 @@ class Database:
         other connection (this process's writer, another process) commits. None elsewhere (D105)."""
         if self._inline_engine is None:
             return None
-        if self._inline_reader is None:
-            self._inline_reader = self._inline_engine.connect()
-        driver = self._inline_reader.connection.driver_connection
+        driver = self._inline_connection().connection.driver_connection
         assert driver is not None
         return int(driver.execute("PRAGMA data_version").fetchone()[0])
 
-    def _read_inline(self, work: Work[T]) -> T:
+    def _inline_connection(self) -> Connection:
+        """The event loop's reader connection, opened on first use."""
         if self._inline_reader is None:
             assert self._inline_engine is not None
             self._inline_reader = self._inline_engine.connect()
-        with self._inline_reader.begin():
-            return drive(work(InlineConnection(self._inline_reader)))
+        return self._inline_reader
+
+    def _read_inline(self, work: Work[T]) -> T:
+        conn = self._inline_connection()
+        with conn.begin():
+            return drive(work(InlineConnection(conn)))
 
     def on_failed_group_commit(self, forget: Callable[[], None]) -> None:
         """Have `forget()` called when a group of writes fails to commit (their reads of each other's
