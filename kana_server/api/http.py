@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -140,6 +140,8 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = transport_error(exc.status_code, exc.reason)
+        except ClientDisconnect:
+            return  # the client left before its request arrived whole: there is no one to answer
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> KanaContext:
