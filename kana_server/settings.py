@@ -52,7 +52,11 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         "FULL", description="SQLite durability: FULL survives power loss; NORMAL only process crashes."
     )
-    db_pool_size: int = Field(4, ge=1, description="Read connections (SQLite) or pool size (PostgreSQL).")
+    db_pool_size: int = Field(
+        4,
+        ge=1,
+        description="Pool size (PostgreSQL); threads for long reads such as exports (SQLite).",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"],
         description="Origins allowed to call /client/graphql from a browser ('*': any), comma-separated.",
