@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
-import threading
-import time
-from collections import deque
 from pathlib import Path
-from types import TracebackType
 
-from kana_server.testing.processes import stop_by_pid
+from kana_server.testing.processes import ChildProcess
 
 HOST = "127.0.0.1"
 
@@ -38,7 +33,7 @@ def accepts(port: int) -> bool:
         return probe.connect_ex((HOST, port)) == 0
 
 
-class ChildServer:
+class ChildServer(ChildProcess):
     """A uvicorn-based server; its command gets `--port N` on a free port; `url` once it listens."""
 
     def __init__(
@@ -49,82 +44,27 @@ class ChildServer:
         env: dict[str, str] | None = None,
         startup_timeout: float = 120,
     ) -> None:
+        super().__init__(startup_timeout=startup_timeout, stop_timeout=15, max_lines=200)
         self.name = name
         self.command = command
         self.env = env
-        self.startup_timeout = startup_timeout
         self.port = 0
         self.url = ""
-        self.lines: deque[str] = deque(maxlen=200)
-        self._process: subprocess.Popen[str] | None = None
-        self._reader: threading.Thread | None = None
-
-    @property
-    def pid(self) -> int:
-        """The server's process id."""
-        assert self._process is not None, "not started"
-        return self._process.pid
-
-    def _read(self) -> None:
-        """Drain the log, keeping its last lines."""
-        assert self._process is not None
-        assert self._process.stderr is not None
-        for line in self._process.stderr:
-            self.lines.append(line.rstrip("\n"))
 
     def start(self) -> ChildServer:
         """Start it on a free port and wait until it accepts connections (or fail with its log)."""
         self.port = free_port()
-        self._process = subprocess.Popen(
-            [*self.command, "--port", str(self.port)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env,
-            start_new_session=True,
-        )
-        self._reader = threading.Thread(target=self._read, name=f"{self.name}-log", daemon=True)
-        self._reader.start()
-        deadline = time.monotonic() + self.startup_timeout
-        while not accepts(self.port):
-            if self._process.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"{self.name} did not start in {self.startup_timeout} s:\n{self.log()}")
-            time.sleep(0.05)
+        self.launch([*self.command, "--port", str(self.port)], self.env, new_session=True)
         self.url = f"http://{HOST}:{self.port}"
         return self
 
-    def log(self, last: int = 200) -> str:
-        """The last lines the server logged."""
-        return "\n".join(list(self.lines)[-last:])
-
-    def stop(self, timeout: float = 15) -> int | None:
-        """SIGTERM by PID, SIGKILL if it has not exited in `timeout` s; its exit code."""
-        process = self._process
-        if process is None:
-            return None
-        stop_by_pid(process, timeout)
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        if process.stderr is not None:
-            process.stderr.close()
-        return process.returncode
+    def ready(self) -> bool:
+        """Whether it accepts connections."""
+        return accepts(self.port)
 
     def memory_kib(self) -> dict[str, int]:
         """VmRSS (resident now) and VmHWM (peak resident) of the process, in KiB, from /proc."""
         return read_memory(self.pid)
-
-    def __enter__(self) -> ChildServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def read_memory(pid: int) -> dict[str, int]:
