@@ -170,6 +170,12 @@ def serve(
             "--access-log/--no-access-log", help="Log every HTTP request.", envvar="KANA_ACCESS_LOG"
         ),
     ] = None,
+    event_loop: Annotated[
+        str | None,
+        typer.Option(
+            help=f"asyncio or uvloop (D107). (default: {default_of('event_loop')})", envvar="KANA_EVENT_LOOP"
+        ),
+    ] = None,
     cors_origin: Annotated[
         list[str] | None,
         typer.Option(
@@ -207,6 +213,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         access_log=access_log,
+        event_loop=event_loop,
         cors_origins=cors_origin or None,
         export_on_exit=export_on_exit,
         ledger_size=ledger_size,
@@ -226,6 +233,7 @@ def serve(
         "log_config": log_config(settings),
         "log_level": settings.log_level,
         "access_log": settings.access_log,
+        "loop": settings.event_loop,
         "timeout_graceful_shutdown": 5,
         "timeout_keep_alive": 75,  # D98: longer than clients keep idle connections
     }

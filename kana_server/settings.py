@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="Worker processes.")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = Field(False, description="Log every HTTP request (costs throughput).")
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        "asyncio",
+        description="The server's event loop. uvloop picks up one new connection per loop turn under "
+        "load, so clients that connect while the server is busy wait up to seconds (D107).",
+    )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         "FULL", description="SQLite durability: FULL survives power loss; NORMAL only process crashes."
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import GraphQLError
+from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -18,16 +19,28 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
 
 from kana_server.api.errors import log_errors
+from kana_server.api.operations import KnownOperation, KnownOperations, introspection_only
 from kana_server.api.scalars import JSON, DateTime, JSONValue
 from kana_server.settings import Settings
 
 
 class KanaSchema(strawberry.Schema):
-    """A Strawberry schema that logs only unexpected errors (expected ones are the client's)."""
+    """A Strawberry schema that logs only unexpected errors (expected ones are the client's), and runs
+    operations it has already prepared without the per-request extension machinery (D106)."""
+
+    def __init__(self, *args: Any, known_operations: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known = KnownOperations(known_operations)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -35,21 +48,85 @@ class KanaSchema(strawberry.Schema):
         """Log bugs with their tracebacks; Kana errors and invalid requests are not server problems."""
         log_errors(errors)
 
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """A known operation runs at once (D106); any other takes Strawberry's whole path."""
+        known = self.known.get(query, operation_name)
+        allowed = (
+            DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types
+        )
+        if known is None or known.operation_type not in allowed:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        return await self._execute_known(
+            known, variable_values, context_value, root_value, operation_name, operation_extensions
+        )
 
-def _introspection_only(context: ExecutionContext) -> bool:
-    """Whether the operation asks only for `__schema`/`__type`/`__typename` (GraphiQL may, without a key)."""
-    document = context.graphql_document
-    if document is None:
-        return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if context.operation_name:
-        operations = [o for o in operations if o.name and o.name.value == context.operation_name]
-    if len(operations) != 1:
-        return False
-    return all(
-        isinstance(s, FieldNode) and s.name.value.startswith("__")
-        for s in operations[0].selection_set.selections
-    )
+    async def _prepare_operation_async(
+        self, context: ExecutionContext, extensions_runner: SchemaExtensionsRunner
+    ) -> PreExecutionError | None:
+        """Strawberry's parsing and validation; a document that passes is remembered (D106)."""
+        error = await super()._prepare_operation_async(context, extensions_runner)
+        if error is None:
+            self.known.remember(context)
+        return error
+
+    async def _execute_known(
+        self,
+        known: KnownOperation,
+        variable_values: dict[str, Any] | None,
+        context_value: Any | None,
+        root_value: Any | None,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
+        """What Strawberry's path does after a successful preparation: the authentication check, then
+        graphql-core's execution of the prepared document (no extension here adds middleware or
+        results)."""
+        refused = authentication_refusal(context_value, known.introspection_only)
+        if refused is not None:
+            result = refused
+        else:
+            result = await await_maybe(
+                self._get_execute_function()(
+                    self._schema,
+                    known.document,
+                    root_value=root_value,
+                    variable_values=variable_values,
+                    operation_name=operation_name,
+                    context_value=context_value,
+                    is_awaitable=optimized_is_awaitable,
+                    **execution_context_class_kwargs(self.execution_context_class),
+                    **self._get_custom_context_kwargs(operation_extensions),
+                )
+            )
+        if result.errors:
+            self.process_errors(result.errors)
+        return ExecutionResult(data=result.data, errors=result.errors, extensions={})
+
+
+def authentication_refusal(context: Any, introspection: bool) -> GraphQLExecutionResult | None:
+    """The result of an operation refused for want of a valid key: one `Unauthenticated...` error, no
+    data (introspection alone needs no key)."""
+    error = getattr(context, "auth_error", None)
+    if error is None or introspection:
+        return None
+    return GraphQLExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)])
 
 
 class RequireAuthentication(SchemaExtension):
@@ -58,11 +135,11 @@ class RequireAuthentication(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         """Replace the result with the authentication error when there is one."""
         context = self.execution_context
-        error = getattr(context.context, "auth_error", None)
-        if error is not None and not _introspection_only(context):
-            context.result = GraphQLExecutionResult(
-                data=None, errors=[GraphQLError(error.message, original_error=error)]
-            )
+        refused = authentication_refusal(
+            context.context, introspection_only(context.graphql_document, context.operation_name)
+        )
+        if refused is not None:
+            context.result = refused
         yield
 
 
@@ -88,6 +165,7 @@ def build_schema(query: type, mutation: type | None, settings: Settings, **kwarg
     return KanaSchema(
         query=query,
         mutation=mutation,
+        known_operations=settings.graphql_cache_size,
         extensions=extensions_for(settings),
         config=StrawberryConfig(scalar_map={datetime: DateTime, JSON: JSONValue}),
         **kwargs,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from kana_server.clock import Clock, ProjectClock
 from kana_server.domain.clock import project_clock_state
@@ -21,25 +21,57 @@ from kana_server.services.users import UserService
 from kana_server.store.repository import Repository
 
 
-@dataclass(frozen=True)
 class Services:
-    """The services of one request, all acting for the same project with the same clock."""
+    """The services of one request, all acting for the same project with the same clock. Each is built
+    when first used: a request uses one or two of them."""
 
-    catalog: CatalogService
-    users: UserService
-    subscriptions: SubscriptionService
-    usage: UsageService
-    billing: BillingService
-    seeding: SeedService
-    project: ProjectControlService
-    project_state: ProjectStateService
-    inspector: InspectorService
-    idempotency: IdempotencyService
+    def __init__(self, env: ServiceEnv) -> None:
+        self.env = env
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        return CatalogService(self.env)
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(self.env)
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionService:
+        return SubscriptionService(self.env)
+
+    @cached_property
+    def usage(self) -> UsageService:
+        return UsageService(self.env)
+
+    @cached_property
+    def billing(self) -> BillingService:
+        return BillingService(self.env)
+
+    @cached_property
+    def seeding(self) -> SeedService:
+        return SeedService(self.env)
+
+    @cached_property
+    def project(self) -> ProjectControlService:
+        return ProjectControlService(self.env)
+
+    @cached_property
+    def project_state(self) -> ProjectStateService:
+        return ProjectStateService(self.env)
+
+    @cached_property
+    def inspector(self) -> InspectorService:
+        return InspectorService(self.env)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyService:
+        return IdempotencyService(self.env)
 
     @property
     def state(self) -> RequestState:
         """The request's shared state (write count)."""
-        return self.catalog.state
+        return self.env.state
 
     @classmethod
     def for_project(
@@ -47,16 +79,4 @@ class Services:
     ) -> Services:
         """Build the services for one project, on the project's virtual clock."""
         clock = ProjectClock(project_clock_state(project), real_clock)
-        env = ServiceEnv(repository, project, clock, real_clock, trace, RequestState())
-        return cls(
-            CatalogService(env),
-            UserService(env),
-            SubscriptionService(env),
-            UsageService(env),
-            BillingService(env),
-            SeedService(env),
-            ProjectControlService(env),
-            ProjectStateService(env),
-            InspectorService(env),
-            IdempotencyService(env),
-        )
+        return cls(ServiceEnv(repository, project, clock, real_clock, trace, RequestState()))
