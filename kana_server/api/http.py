@@ -40,6 +40,7 @@ from kana_server.api.idempotency import (
     needs_operation_name,
 )
 from kana_server.api.recording import Recorder
+from kana_server.api.schema import KanaSchema
 from kana_server.domain.errors import InvalidInput, KanaError, Unauthenticated
 from kana_server.domain.idempotency import check_key, fingerprint
 from kana_server.settings import Settings
@@ -144,12 +145,52 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
         try:
             if length > limit:
                 raise HTTPException(413, too_large(limit))
-            response = await self.run(request)
+            response = await self.run_known(request) or await self.run(request)
         except HTTPException as exc:
             response = transport_error(exc.status_code, exc.reason)
         except ClientDisconnect:
             return  # the client left before its request arrived whole: there is no one to answer
         await response(scope, receive, send)
+
+    async def run_known(self, request: Request) -> Response | None:
+        """A plain JSON POST of a known operation (D106), run without the parts of Strawberry's `run` that
+        it does not need (WebSocket and GraphiQL checks, streaming transports, a second Content-Type
+        parse), D108. None for anything else, which takes Strawberry's whole path: the first request of
+        a text, an Idempotency-Key, a streaming Accept, a body of another shape."""
+        headers = request.headers
+        if request.method != "POST" or idempotency_key(request) is not None:
+            return None
+        if "application/json" not in media_type(headers.get("content-type", "")):
+            return None
+        accept = headers.get("accept", "")
+        if "multipart" in accept or "event-stream" in accept:
+            return None
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        query, name = data.get("query"), data.get("operationName")
+        if not isinstance(query, str) or not isinstance(name, str | None):
+            return None
+        if not isinstance(self.schema, KanaSchema) or (query, name) not in self.schema.known:
+            return None
+        variables, extensions = decode_variables(data.get("variables")), data.get("extensions")
+        if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        request_data = GraphQLRequestData(
+            query=query, variables=variables, operation_name=name, extensions=extensions, protocol="http"
+        )
+        result = await self.execute_single(
+            request, self.request_adapter_class(request), sub_response, context, None, request_data
+        )
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> KanaContext:
         """Authenticate the request; failures are kept and reported when an operation runs."""

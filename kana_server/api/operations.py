@@ -65,6 +65,9 @@ class KnownOperations:
     def __len__(self) -> int:
         return len(self._known)
 
+    def __contains__(self, key: Key) -> bool:
+        return key in self._known
+
     def get(self, query: str | None, operation_name: str | None) -> KnownOperation | None:
         """The prepared document of this text, if it was prepared before."""
         if query is None:

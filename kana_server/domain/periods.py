@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from kana_server.domain.model import ResetPeriod, Window
 
@@ -11,10 +12,12 @@ NEVER_RESETS_SPAN_YEARS = 100
 """A feature that never resets still reports a non-null periodEnd: the anchor plus 100 years (D14)."""
 
 
+@lru_cache(maxsize=8192)
 def add_months(anchor: datetime, months: int) -> datetime:
     """The anchor moved by whole calendar months, its day clamped to the target month's last day.
 
     Always computed from the original anchor, so 31 Jan → 29 Feb → 31 Mar never drifts (D13).
+    Remembered: every entitlement check asks it for the same subscriptions' anchors again.
     """
     total = anchor.year * 12 + (anchor.month - 1) + months
     year, month0 = divmod(total, 12)

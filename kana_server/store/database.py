@@ -56,7 +56,10 @@ def _sqlite_pragmas(engine: Engine, options: DatabaseOptions, *, memory: bool, b
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # On the driver's connection: SQLAlchemy's own execution would cost more than the BEGIN itself.
-        conn.connection.driver_connection.execute(begin)
+        # A short read has begun on the driver already (`Database._read_inline`): it joins that one.
+        driver = conn.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute(begin)
 
 
 def _refuse_nul(engine: Engine) -> None:
@@ -174,9 +177,20 @@ class Database:
         return self._inline_reader
 
     def _read_inline(self, work: Work[T]) -> T:
+        """A short read: BEGIN and its end on the driver (SQLAlchemy's transaction bookkeeping cost more
+        than the reads of canUseFeature); a statement run through SQLAlchemy joins the transaction, which
+        then ends through SQLAlchemy. It wrote nothing, so it ends with a rollback."""
         conn = self._inline_connection()
-        with conn.begin():
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("BEGIN")
+        try:
             return drive(work(InlineConnection(conn)))
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            elif driver.in_transaction:
+                driver.rollback()
 
     def on_failed_group_commit(self, forget: Callable[[], None]) -> None:
         """Have `forget()` called when a group of writes fails to commit (their reads of each other's
