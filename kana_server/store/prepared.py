@@ -22,14 +22,23 @@ from kana_server.domain.errors import InvalidInput
 NUL_MESSAGE = "Text must not contain the NUL character (U+0000)"
 
 
+_ATOMS = frozenset((int, float, bool, bytes, type(None)))
+"""Parameter types that cannot hold text."""
+
+
 def contains_nul(value: Any) -> bool:
     """Whether a parameter (or a dict, list or tuple of them) holds U+0000."""
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
+        return "\x00" in value
+    if kind in _ATOMS:
+        return False
+    if isinstance(value, str):  # a str subclass (an enum's value)
         return "\x00" in value
     if isinstance(value, dict):
-        return any(contains_nul(v) for v in value.values())
+        return any(map(contains_nul, value.values()))
     if isinstance(value, list | tuple):
-        return any(contains_nul(v) for v in value)
+        return any(map(contains_nul, value))
     return False
 
 
