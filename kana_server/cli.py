@@ -73,9 +73,15 @@ class DocumentFormat(StrEnum):
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:
-    """Run a command's async work; a Kana error (bad file, refused import) ends it with exit code 1."""
+    """Run a command's async work; a Kana error (bad file, refused import) or a database that cannot be
+    opened ends it with exit code 1."""
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return asyncio.run(work)
+    except ArgumentError as error:
+        console.print(Text(f"Not a database URL: {error}", style="red"), highlight=False)
+        raise typer.Exit(1) from None
     except KanaError as error:
         console.print(Text(error.message, style="red"), highlight=False)
         raise typer.Exit(1) from None
@@ -85,8 +91,20 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 
 
 def settings_from(**flags: Any) -> Settings:
-    """Settings from KANA_* environment variables, overridden by the flags that were given."""
-    return Settings(**{name: value for name, value in flags.items() if value is not None})
+    """Settings from KANA_* environment variables, overridden by the flags that were given; a value that
+    is not acceptable stops the command with one line per problem (exit code 2), not a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as error:
+        for problem in error.errors():
+            name = str(problem["loc"][0]) if problem["loc"] else "settings"
+            source = f"KANA_{name.upper()}"
+            if name in flags:
+                source = f"--{name.replace('_', '-')} / {source}"
+            console.print(f"[red]Invalid {source}:[/red] {problem['msg']} (got {problem.get('input')!r})")
+        raise typer.Exit(2) from None
 
 
 def export_to_environment(settings: Settings) -> None:
@@ -247,10 +265,19 @@ def serve(
 
 
 def shown_url(url: str) -> str:
-    """A database URL fit for printing (password hidden)."""
+    """A database URL fit for printing (password hidden); one that is not a URL at all stops the command
+    with a clear line."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        console.print(
+            f"[red]Not a database URL:[/red] {url!r} (e.g. sqlite+aiosqlite:///./kana.db, "
+            "postgresql+asyncpg://user@host/db)"
+        )
+        raise typer.Exit(2) from None
 
 
 def run_migrations(settings: Settings, *, check_only: bool = False) -> SchemaChange:

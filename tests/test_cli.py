@@ -200,3 +200,41 @@ def test_a_seed_cannot_reuse_a_subscription_id(database: str) -> None:
     assert result.exit_code == 1
     assert "taken_id.yaml:13: subscriptions.1: Subscription id 1 is already taken" in result.output
     assert exported(database)["users"] == []
+
+
+@pytest.mark.parametrize(("flags", "loop"), [([], "asyncio"), (["--event-loop", "uvloop"], "uvloop")])
+def test_serve_runs_on_the_chosen_event_loop(
+    database: str, monkeypatch: pytest.MonkeyPatch, flags: list[str], loop: str
+) -> None:
+    """D107: asyncio's loop unless told otherwise (uvloop makes new connections wait under load)."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("kana_server.cli.uvicorn.run", lambda app, **options: calls.append(options))
+    result = kana("serve", "--database", database, *flags)
+    assert result.exit_code == 0, result.output
+    [options] = calls
+    assert options["loop"] == loop
+
+
+def test_a_setting_that_is_not_acceptable_is_one_clear_line(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = kana("serve", "--database", database, "--event-loop", "trio")
+    assert result.exit_code == 2
+    assert (
+        "Invalid --event-loop / KANA_EVENT_LOOP: Input should be 'asyncio' or 'uvloop' (got 'trio')"
+        in result.output
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    monkeypatch.setenv("KANA_LOG_LEVEL", "loud")
+    result = kana("serve", "--database", database)
+    assert result.exit_code == 2
+    assert "Invalid --log-level / KANA_LOG_LEVEL:" in result.output
+    assert "(got 'loud')" in result.output
+
+
+@pytest.mark.parametrize(("command", "code"), [(["serve"], 2), (["migrate"], 2), (["export"], 1)])
+def test_a_database_url_that_is_not_one_is_one_clear_line(command: list[str], code: int) -> None:
+    result = kana(*command, "--database", "nope")
+    assert result.exit_code == code, result.output
+    assert "Not a database URL" in result.output
+    assert "Traceback" not in result.output

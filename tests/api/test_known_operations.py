@@ -186,3 +186,19 @@ def test_operations_are_known_by_text_and_operation_name() -> None:
     assert operation.introspection_only
     assert known.get(query, "B") is None
     assert known.get(query, None) is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Accept": "multipart/mixed;deferSpec=20220824, application/json"},
+        {"Idempotency-Key": "known-operation-with-a-key"},
+    ],
+)
+async def test_a_known_operation_with_transport_headers_takes_the_whole_path(
+    server: Server, headers: dict[str, str]
+) -> None:
+    body = {"query": "{ features { id } }"}
+    plain = await server.http.post("/graphql", json=body, headers=KEY)
+    with_headers = await server.http.post("/graphql", json=body, headers=KEY | headers)
+    assert (with_headers.status_code, with_headers.json()) == (plain.status_code, plain.json())
