@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def admin_context(context: KanaContext) -> None:
         principal = await runtime.private_principal(context.request.headers.get("authorization"))
         context.principal = principal
-        context._services = runtime.services(principal.project, context.trace)
+        context._services = runtime.services(principal.project, context.traces.add)
 
     ide_headers = (
         {"Authorization": DEFAULT_PRIVATE_KEY} if settings.private_key == DEFAULT_PRIVATE_KEY else {}

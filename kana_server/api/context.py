@@ -21,6 +21,16 @@ from kana_server.services.base import TraceData
 from kana_server.settings import Settings
 
 
+class TraceLog(list[tuple[str, TraceData]]):
+    """A request's decision traces. Services get its `add` as their trace sink, which refers to this list
+    and not to the context: a sink bound to the context would make every request's objects a reference
+    cycle, left for the garbage collector instead of freed at once."""
+
+    def add(self, kind: str, data: TraceData) -> None:
+        """Keep a decision trace (the request ledger reads them)."""
+        self.append((kind, data))
+
+
 @dataclass
 class KanaContext:
     """What every resolver gets as `info.context`."""
@@ -31,7 +41,7 @@ class KanaContext:
     principal: Principal | None = None
     auth_error: Unauthenticated | None = None
     _services: Services | None = None
-    traces: list[tuple[str, TraceData]] = field(default_factory=list)
+    traces: TraceLog = field(default_factory=TraceLog)
     _catalog: tuple[int, Catalog] | None = None
     started: float = field(default_factory=perf_counter)  # for the request ledger's duration
 
@@ -44,7 +54,7 @@ class KanaContext:
 
     def trace(self, kind: str, data: TraceData) -> None:
         """Keep a decision trace of this request (the request ledger reads them)."""
-        self.traces.append((kind, data))
+        self.traces.add(kind, data)
 
     async def catalog(self) -> Catalog:
         """The project's catalog, read once per request and again after a write."""

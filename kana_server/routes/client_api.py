@@ -46,7 +46,7 @@ def routes(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
         # D44: X-API-Version is accepted whatever its value (the SDK sends "0.1").
         principal = await runtime.client_principal(headers.get("authorization"), headers.get("x-user-id"))
         context.principal = principal
-        context._services = runtime.services(principal.project, context.trace)
+        context._services = runtime.services(principal.project, context.traces.add)
 
     ide_headers = (
         {"Authorization": settings.public_key, "X-User-ID": "alice"}
