@@ -132,19 +132,23 @@ class KanaSchema(strawberry.Schema):
         if refused is not None:
             result = refused
         else:
-            result = await await_maybe(
-                self._get_execute_function()(
-                    self._schema,
-                    known.document,
-                    root_value=root_value,
-                    variable_values=variable_values,
-                    operation_name=operation_name,
-                    context_value=context_value,
-                    is_awaitable=optimized_is_awaitable,
-                    **execution_context_class_kwargs(self.execution_context_class),
-                    **self._get_custom_context_kwargs(operation_extensions),
+            try:
+                result = await await_maybe(
+                    self._get_execute_function()(
+                        self._schema,
+                        known.document,
+                        root_value=root_value,
+                        variable_values=variable_values,
+                        operation_name=operation_name,
+                        context_value=context_value,
+                        is_awaitable=optimized_is_awaitable,
+                        **execution_context_class_kwargs(self.execution_context_class),
+                        **self._get_custom_context_kwargs(operation_extensions),
+                    )
                 )
-            )
+            except Exception as exc:  # as Strawberry's path: one error in the answer, not a crash
+                error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+                result = GraphQLExecutionResult(data=None, errors=[error])
         if result.errors:
             self.process_errors(result.errors)
         return ExecutionResult(data=result.data, errors=result.errors, extensions={})

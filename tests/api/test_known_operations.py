@@ -202,3 +202,18 @@ async def test_a_known_operation_with_transport_headers_takes_the_whole_path(
     plain = await server.http.post("/graphql", json=body, headers=KEY)
     with_headers = await server.http.post("/graphql", json=body, headers=KEY | headers)
     assert (with_headers.status_code, with_headers.json()) == (plain.status_code, plain.json())
+
+
+async def test_an_execution_that_fails_outside_the_resolvers_answers_as_the_whole_path(
+    server: Server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the executor broke")
+
+    monkeypatch.setattr(server.schema, "_get_execute_function", lambda: failing)
+    body = same(*await server.twice("POST", json={"query": "{ features { id name } }"}, headers=KEY))
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "the executor broke" not in str(body)  # masked for the client, logged for the operator
+    assert "the executor broke" in caplog.text
