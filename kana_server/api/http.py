@@ -341,6 +341,10 @@ class KanaGraphQLView(GraphQL[KanaContext, None]):
             )
         if "variables" in decoded:
             decoded["variables"] = decode_variables(decoded["variables"])
+        if not isinstance(decoded.get("operationName"), str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null, if provided."
+            )
         return decoded
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:

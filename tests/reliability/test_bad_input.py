@@ -127,6 +127,12 @@ CASES: dict[str, Case] = {
     "unknown operation name": Case(
         400, BAD, 'Unknown operation named "Other"', body={"query": MUTATION_TEXT, "operationName": "Other"}
     ),
+    "operation name not a string": Case(
+        400, BAD, "`operationName` must be a string", body={"query": MUTATION_TEXT, "operationName": ["A"]}
+    ),
+    "operation name an object": Case(
+        400, BAD, "`operationName` must be a string", body={"query": MUTATION_TEXT, "operationName": {"a": 1}}
+    ),
     "a batch": Case(400, BAD, "Batched requests", body=[create_user("b1"), create_user("b2")]),
     # GraphQL errors (HTTP 200)
     "two operations, no name": Case(
