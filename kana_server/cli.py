@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
@@ -20,7 +20,7 @@ from rich.text import Text
 
 from kana_server import __version__
 from kana_server.domain.errors import KanaError
-from kana_server.settings import DEFAULT_PRIVATE_KEY, Settings
+from kana_server.settings import DEFAULT_DATABASE_URL, DEFAULT_PRIVATE_KEY, Settings
 
 if TYPE_CHECKING:
     from kana_server.store.schema import SchemaState
@@ -80,8 +80,7 @@ def run(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
     except ArgumentError as error:
-        console.print(Text(f"Not a database URL: {error}", style="red"), highlight=False)
-        raise typer.Exit(1) from None
+        refuse_database_url(str(error), code=1)
     except KanaError as error:
         console.print(Text(error.message, style="red"), highlight=False)
         raise typer.Exit(1) from None
@@ -273,11 +272,17 @@ def shown_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        console.print(
-            f"[red]Not a database URL:[/red] {url!r} (e.g. sqlite+aiosqlite:///./kana.db, "
-            "postgresql+asyncpg://user@host/db)"
-        )
-        raise typer.Exit(2) from None
+        refuse_database_url(repr(url), code=2)
+
+
+def refuse_database_url(what: str, *, code: int) -> NoReturn:
+    """Stop the command: the database URL it was given is not one."""
+    console.print(
+        Text(f"Not a database URL: {what} (e.g. {DEFAULT_DATABASE_URL}, postgresql+asyncpg://user@host/db)"),
+        style="red",
+        highlight=False,
+    )
+    raise typer.Exit(code) from None
 
 
 def run_migrations(settings: Settings, *, check_only: bool = False) -> SchemaChange:

@@ -35,10 +35,11 @@ class KnownOperation:
 
 
 def selected_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
-    """The operation a request runs: the one named, or the only one."""
+    """The operation a request runs: the one named, or the only one (also used on documents not validated
+    yet, by the request ledger)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
+        return next((o for o in operations if o.name and o.name.value == operation_name), None)
     return operations[0] if len(operations) == 1 else None
 
 

@@ -10,13 +10,11 @@ from time import perf_counter
 from typing import Any
 
 from graphql import (
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     parse,
 )
@@ -25,6 +23,7 @@ from strawberry.types import ExecutionResult
 
 from kana_server.api.context import KanaContext
 from kana_server.api.errors import classify
+from kana_server.api.operations import selected_operation
 from kana_server.clock import Clock
 from kana_server.domain.clock import truncate_ms
 from kana_server.ledger import LedgerEntry, Ledgers, summarize_result
@@ -115,14 +114,6 @@ def _all_fields(
     return found
 
 
-def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
-    """The operation a request runs: the one named, or the only one."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name:
-        return next((o for o in operations if o.name and o.name.value == operation_name), None)
-    return operations[0] if len(operations) == 1 else None
-
-
 def summarize_document(query: str | None, operation_name: str | None, max_tokens: int) -> DocumentSummary:
     """The operation type, name and root fields of a request (empty when it does not parse)."""
     if not query:
@@ -131,7 +122,7 @@ def summarize_document(query: str | None, operation_name: str | None, max_tokens
         document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
         return DocumentSummary(None, operation_name, ())
-    operation = _operation(document, operation_name)
+    operation = selected_operation(document, operation_name)
     if operation is None:
         return DocumentSummary(None, operation_name, ())
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}

@@ -28,12 +28,9 @@ _ATOMS = frozenset((int, float, bool, bytes, type(None)))
 
 def contains_nul(value: Any) -> bool:
     """Whether a parameter (or a dict, list or tuple of them) holds U+0000."""
-    kind = type(value)
-    if kind is str:
-        return "\x00" in value
-    if kind in _ATOMS:
+    if type(value) in _ATOMS:
         return False
-    if isinstance(value, str):  # a str subclass (an enum's value)
+    if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
         return any(map(contains_nul, value.values()))
