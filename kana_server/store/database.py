@@ -110,7 +110,9 @@ class Database:
             _sqlite_pragmas(writer, options, memory=self.is_memory, begin="BEGIN IMMEDIATE")
             _refuse_nul(writer)
             self._engines.append(writer)
-            self._writer = LoopWriter(writer, "kana-sqlite-writer", memory=self.is_memory)
+            self._writer = LoopWriter(
+                writer, "kana-sqlite-writer", memory=self.is_memory, busy_timeout_ms=options.busy_timeout_ms
+            )
             if not self.is_memory:  # an in-memory database lives in its one connection: the writer's
                 reader = create_engine(sync_url, echo=options.echo, poolclass=NullPool)
                 _sqlite_pragmas(reader, options, memory=False, begin="BEGIN")

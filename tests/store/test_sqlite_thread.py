@@ -87,6 +87,50 @@ async def test_a_transaction_awaiting_something_else_is_refused_and_writes_nothi
     assert stored(tmp_path) == []
 
 
+async def busy_timeout(db: Database) -> int:
+    def read(conn: Connection) -> int:
+        return int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+
+    return await db._writer.submit(read, "raw")  # type: ignore[union-attr]
+
+
+async def test_a_write_waits_off_the_event_loop_while_another_process_holds_the_lock(
+    db: Database, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "kana.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO scratch (n) VALUES (-1)")
+    write = asyncio.ensure_future(db.run_write(insert(1)))
+    await asyncio.sleep(0.3)
+    assert not write.done(), "the write waits for the other connection's lock"
+    assert stored(tmp_path) == [], "the other transaction has not committed yet"
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.wait_for(write, 10) == 1
+    assert stored(tmp_path) == [-1, 1]
+    assert await busy_timeout(db) == DatabaseOptions("x").busy_timeout_ms, "the busy timeout is back"
+
+
+async def test_a_write_that_never_gets_the_lock_fails_and_the_next_one_lands(tmp_path: Path) -> None:
+    database = Database(
+        DatabaseOptions(url=f"sqlite+aiosqlite:///{tmp_path / 'kana.db'}", busy_timeout_ms=200)
+    )
+    await database.migrate()
+    await database.run_write(lambda conn: conn.execute(text("CREATE TABLE scratch (n INTEGER NOT NULL)")))
+    other = sqlite3.connect(tmp_path / "kana.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(Exception, match="database is locked"):
+            await database.run_write(insert(1))
+        other.execute("ROLLBACK")
+        assert await database.run_write(insert(2)) == 2
+        assert stored(tmp_path) == [2]
+        assert await busy_timeout(database) == 200
+    finally:
+        other.close()
+        await database.close()
+
+
 async def test_a_read_sees_every_write_acknowledged_before_it(db: Database) -> None:
     async def count(conn: Any) -> int:
         return int((await conn.execute(text("SELECT count(*) FROM scratch"))).scalar_one())
@@ -113,6 +157,7 @@ async def test_prepared_statements_answer_as_sqlalchemy_does(db: Database) -> No
             (statements.PROJECT_BY_PRIVATE_KEY, {"key": "prv_test_prepared"}),
             (statements.USER, {"project_id": project.id, "user_id": "u1"}),
             (statements.CATALOG_VERSION, {"project_id": project.id}),
+            (statements.USER_HOLDINGS, {"project_id": project.id, "user_id": "u1"}),
         ]
         for prepared, values in cases:
             fast = (await run_prepared(conn, prepared, values)).all()
