@@ -10,9 +10,10 @@ from typing import Any
 from kana_server.domain import entitlements, usage
 from kana_server.domain.current_user import CurrentUser, feature_ids_of, subscribed_packages
 from kana_server.domain.entitlements import Decision, Grant
-from kana_server.domain.errors import Unauthenticated
+from kana_server.domain.errors import Unauthenticated, UserNotFound
+from kana_server.domain.ids import check_id
 from kana_server.domain.model import Catalog, Feature, FeatureType, Subscription, UsageAction, Window
-from kana_server.services.base import ProjectService, TraceData, TraceSink, require_feature, require_user
+from kana_server.services.base import ProjectService, TraceData, TraceSink, require_feature
 from kana_server.store.catalog import CatalogSnapshot
 from kana_server.store.people import StoredSubscription, StoredUser
 from kana_server.store.repository import ProjectStore
@@ -55,8 +56,13 @@ class Holdings:
 
 
 async def holdings_of(store: ProjectStore, user_id: str) -> Holdings:
-    user = await require_user(store, user_id)
-    return Holdings(user, await store.subscriptions_of(user.pk), await store.snapshot())
+    """The user's holdings, or UserNotFoundError (the user, its subscriptions and the catalog version
+    come from one statement)."""
+    check_id("User", user_id)
+    found = await store.user_holdings(user_id)
+    if found is None:
+        raise UserNotFound(user_id)
+    return Holdings(found.user, found.subscriptions, await store.snapshot(found.catalog_version))
 
 
 def _grant_json(grant: Grant) -> dict[str, Any]:
@@ -183,16 +189,16 @@ class UsageService(ProjectService):
         now = self.clock.now()
 
         async def work(store: ProjectStore) -> CurrentUser:
-            found = await store.get_user(user_id)
+            found = await store.user_holdings(user_id)
             if found is None:
                 raise Unauthenticated(f'user "{user_id}" not found')
-            if user_key is not None and found.pk != user_key:
+            if user_key is not None and found.user.pk != user_key:
                 raise Unauthenticated("the user token is no longer valid: its user was renamed")
-            holdings = Holdings(found, await store.subscriptions_of(found.pk), await store.snapshot())
+            holdings = Holdings(found.user, found.subscriptions, await store.snapshot(found.catalog_version))
             packages = subscribed_packages(holdings.subscriptions, holdings.catalog)
             feature_ids = feature_ids_of(packages, holdings.catalog)
             decisions = await decide_all(store, holdings, feature_ids, now, self.trace)
-            return CurrentUser(found.user, packages, holdings.catalog.features, decisions)
+            return CurrentUser(found.user.user, packages, holdings.catalog.features, decisions)
 
         return await self.read(work)
 

@@ -67,6 +67,15 @@ def stored_subscription(r: Row[Any]) -> StoredSubscription:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class UserHoldings:
+    """A user, its subscriptions (every status, oldest first) and the catalog version, read together."""
+
+    user: StoredUser
+    subscriptions: list[StoredSubscription]
+    catalog_version: int
+
+
 class PeopleStore(Scoped):
     """User and subscription reads and writes inside one transaction."""
 
@@ -75,6 +84,41 @@ class PeopleStore(Scoped):
         query = statements.USER_FOR_UPDATE if lock else statements.USER
         row = (await self.run(query, {"project_id": self.project_id, "user_id": user_id})).first()
         return None if row is None else _user(row)
+
+    async def user_holdings(self, user_id: str) -> UserHoldings | None:
+        """A user with its subscriptions and the project's catalog version (one statement), or None."""
+        rows = (
+            await self.run(statements.USER_HOLDINGS, {"project_id": self.project_id, "user_id": user_id})
+        ).all()
+        if not rows:
+            return None
+        first = rows[0]
+        user = StoredUser(
+            first.user_pk,
+            User(
+                id=first.user_id,
+                billing_id=first.billing_id,
+                name=first.name,
+                email=first.email,
+                metadata=first.user_metadata,
+            ),
+        )
+        held = [
+            StoredSubscription(
+                r.pk,
+                Subscription(
+                    id=r.id,
+                    user_id=first.user_id,
+                    package_id=r.package_id,
+                    status=SubscriptionStatus(r.status),
+                    started_at=r.started_at,
+                    metadata=r.metadata,
+                ),
+            )
+            for r in rows
+            if r.pk is not None
+        ]
+        return UserHoldings(user, held, first.catalog_version)
 
     async def list_users(self, user_id: str | None = None) -> list[User]:
         """Every user in creation order, or only the one with that id."""

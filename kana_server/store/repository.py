@@ -111,11 +111,13 @@ class ProjectStore(
         self._catalog_written = True
         self._snapshot = None
 
-    async def snapshot(self) -> CatalogSnapshot:
-        """The catalog as this transaction sees it (from the cache when the version matches)."""
+    async def snapshot(self, version: int | None = None) -> CatalogSnapshot:
+        """The catalog as this transaction sees it (from the cache when the version matches); `version`:
+        the catalog version this transaction has just read, if it has."""
         if self._snapshot is not None:
             return self._snapshot
-        version = await self.catalog_version()
+        if version is None:
+            version = await self.catalog_version()
         cached = None if self._catalog_written else self._cache.get(self.project_id, version)
         if cached is None:
             cached = await self.load_catalog(version)

@@ -54,6 +54,33 @@ SUBSCRIPTIONS_OF_USER = prepare(
     .order_by(SUBSCRIPTIONS.c.pk)
 )
 
+USER_HOLDINGS = prepare(
+    select(
+        USERS.c.pk.label("user_pk"),
+        USERS.c.id.label("user_id"),
+        USERS.c.billing_id,
+        USERS.c.name,
+        USERS.c.email,
+        USERS.c.metadata.label("user_metadata"),
+        PROJECTS.c.catalog_version,
+        SUBSCRIPTIONS.c.pk,
+        SUBSCRIPTIONS.c.id,
+        SUBSCRIPTIONS.c.status,
+        SUBSCRIPTIONS.c.started_at,
+        SUBSCRIPTIONS.c.metadata,
+        PACKAGES.c.id.label("package_id"),
+    )
+    .select_from(
+        USERS.join(PROJECTS, PROJECTS.c.id == USERS.c.project_id)
+        .outerjoin(SUBSCRIPTIONS, SUBSCRIPTIONS.c.user_pk == USERS.c.pk)
+        .outerjoin(PACKAGES, PACKAGES.c.pk == SUBSCRIPTIONS.c.package_pk)
+    )
+    .where(USERS.c.project_id == bindparam("project_id"), USERS.c.id == bindparam("user_id"))
+    .order_by(SUBSCRIPTIONS.c.pk)
+)
+"""A user, its subscriptions (oldest first; one row each, or one row of NULLs without any) and the
+project's catalog version, in one statement: what every entitlement read and usage write starts with."""
+
 _COUNTER = select(USAGE_COUNTERS.c.used).where(
     USAGE_COUNTERS.c.user_pk == bindparam("user_pk"),
     USAGE_COUNTERS.c.feature_pk == bindparam("feature_pk"),
