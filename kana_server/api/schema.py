@@ -9,7 +9,16 @@ from typing import Any
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, GraphQLResolveInfoHelpers
+from graphql import (
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
+    get_nullable_type,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path, Undefined
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import (
     AddValidationRules,
@@ -62,6 +71,73 @@ class KanaExecutionContext(StrawberryGraphQLCoreExecutionContext):
             running().track_async_work(values)
 
         self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
+        middleware = self.middleware_manager
+        self.plain_leaves = middleware is None or not middleware.middlewares
+        """Whether plain leaves may skip the resolver (not when a middleware wraps every resolver)."""
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """A plain leaf (an attribute holding a scalar or an enum, D121) is read and coerced at once;
+        anything else, and any leaf whose value is not plainly valid, takes graphql-core's whole path,
+        which then gives the same answer or the same error it always did."""
+        node = field_details_list[0].node
+        field_def = self.schema.get_field(parent_type, node.name.value)
+        if field_def is not None and self.plain_leaves and not node.arguments:
+            leaf = plain_leaf(field_def)
+            if leaf is not None:
+                name, coerce, nullable = leaf
+                value = getattr(source, name, Undefined)
+                if value is None:
+                    if nullable:
+                        return None
+                elif not (value is Undefined or isinstance(value, Exception) or self.is_awaitable(value)):
+                    try:
+                        coerced = coerce(value)
+                    except Exception:  # graphql-core's path raises it again, located
+                        coerced = None
+                    if coerced is not None and coerced is not Undefined:
+                        return coerced
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+
+PlainLeaf = tuple[str, Callable[[Any], Any], bool]
+"""How to complete a plain leaf: the attribute's name, the type's output coercion, whether null is allowed."""
+
+_PLAIN_LEAF = "kana-plain-leaf"
+_NOT_PLAIN = ("", repr, False)
+
+
+def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
+    """A field Strawberry resolves by reading an attribute (no resolver, extension, permission or
+    argument) and whose type is a scalar or an enum (possibly non-null, not a list): how to complete it
+    without a resolve info, a resolver call and the generic completion (D121). Worked out once per field
+    and kept in the field's extensions."""
+    found = field.extensions.get(_PLAIN_LEAF)
+    if found is None:
+        found = field.extensions[_PLAIN_LEAF] = _plain_leaf_of(field)
+    return None if found is _NOT_PLAIN else found
+
+
+def _plain_leaf_of(field: GraphQLField) -> PlainLeaf:
+    definition = field.extensions.get("strawberry-definition")
+    if (
+        definition is None
+        or field.args
+        or not getattr(field.resolve, "_is_default", False)
+        or getattr(definition, "base_resolver", True) is not None
+        or getattr(definition, "default_resolver", None) is not getattr
+    ):
+        return _NOT_PLAIN
+    named = get_nullable_type(field.type)
+    if not is_leaf_type(named):
+        return _NOT_PLAIN
+    return (definition.python_name, named.coerce_output_value, named is field.type)
 
 
 class KanaSchema(strawberry.Schema):
