@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NotRequired, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -14,7 +14,9 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    with_config,
 )
+from typing_extensions import TypedDict
 
 from kana_server.domain.clock import truncate_ms
 from kana_server.domain.errors import InvalidInput
@@ -168,20 +170,23 @@ class SubscriptionConfig(_Model):
     metadata: JSONValue = None
 
 
-class UsageConfig(_Model):
-    """A usage event to record ([X] seed extension); `at` defaults to now.
+@with_config(ConfigDict(extra="forbid"))
+class UsageConfig(TypedDict):
+    """A usage event to record ([X] seed extension); `at` defaults to now, `delta` to 1, `action` to ADD.
 
     Exports also name the subscription the event counted against and the index of its reset period
-    (D54); without them the event counts where recordUsage would count it at `at`.
+    (D54); without them the event counts where recordUsage would count it at `at`. A dict, validated
+    as strictly as the models: a file can hold millions of these, and pydantic makes a dict four times
+    faster than a model instance (D123).
     """
 
     user: str
     feature: str
-    delta: Count = 1
-    action: UsageAction = UsageAction.ADD
-    at: Instant | None = None
-    subscription: str | None = None
-    period: int | None = Field(default=None, ge=0)
+    delta: NotRequired[Count]
+    action: NotRequired[UsageAction]
+    at: NotRequired[Instant | None]
+    subscription: NotRequired[str | None]
+    period: NotRequired[Annotated[int, Field(ge=0)] | None]
 
 
 class ClockConfig(_Model):

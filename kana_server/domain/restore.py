@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from kana_server.domain import entitlements, periods, usage
 from kana_server.domain.config import (
@@ -29,6 +30,7 @@ from kana_server.domain.model import (
     FeatureType,
     PackageFeature,
     Subscription,
+    UsageAction,
     User,
     Window,
 )
@@ -166,9 +168,9 @@ def plan_subscriptions(
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedEvent:
-    """A usage event ready to be written, with the period's usage after it."""
+class PlannedEvent(NamedTuple):
+    """A usage event ready to be written, with the period's usage after it (a named tuple: one per
+    event, D123)."""
 
     record: UsageRecord
     used_after: int
@@ -210,76 +212,77 @@ def plan_usage(
     counters = plan.counters
     for index, entry in enumerate(entries):
         path: ConfigPath = ("usage", index)
-        feature = catalog.features.get(entry.feature)
-        if entry.user not in subscriptions:
-            problems.add((*path, "user"), f"Usage refers to unknown user {entry.user}")
+        user_id, feature_id = entry["user"], entry["feature"]
+        action, delta = entry.get("action", UsageAction.ADD), entry.get("delta", 1)
+        named, period = entry.get("subscription"), entry.get("period")
+        feature = catalog.features.get(feature_id)
+        if user_id not in subscriptions:
+            problems.add((*path, "user"), f"Usage refers to unknown user {user_id}")
             continue
         if feature is None:
-            problems.add((*path, "feature"), f"Usage refers to unknown feature {entry.feature}")
+            problems.add((*path, "feature"), f"Usage refers to unknown feature {feature_id}")
             continue
         if feature.type is FeatureType.BINARY:
-            problems.add((*path, "feature"), f"{entry.feature}: {entitlements.REASON_BINARY_NOT_RECORDED}")
+            problems.add((*path, "feature"), f"{feature_id}: {entitlements.REASON_BINARY_NOT_RECORDED}")
             continue
-        at = entry.at or now
+        at = entry.get("at") or now
         if at > now:
             problems.add((*path, "at"), "Usage cannot be recorded in the future")
             continue
-        if entry.subscription is None:
-            placement = placements.get((entry.user, entry.feature))
+        if named is None:
+            placement = placements.get((user_id, feature_id))
             if placement is None:
                 winner = entitlements.choose_winner(
-                    entitlements.grants_for(entry.feature, list(subscriptions[entry.user]), catalog)
+                    entitlements.grants_for(feature_id, list(subscriptions[user_id]), catalog)
                 )
                 placement = _Placement(
                     winner.subscription if winner else None,
                     winner.entitlement if winner else None,
                     None if winner else entitlements.REASON_NO_SUBSCRIPTION,
                 )
-                placements[(entry.user, entry.feature)] = placement
+                placements[(user_id, feature_id)] = placement
             subscription, entitlement = placement.subscription, placement.entitlement
             if subscription is None or entitlement is None:
-                problems.add(path, f"Usage of {entry.feature} by {entry.user}: {placement.reason}")
+                problems.add(path, f"Usage of {feature_id} by {user_id}: {placement.reason}")
                 continue
         else:
-            found = by_id.get(entry.subscription)
-            if found is None or found.user_id != entry.user:
+            found = by_id.get(named)
+            if found is None or found.user_id != user_id:
                 problems.add(
                     (*path, "subscription"),
-                    f"Subscription {entry.subscription} of user {entry.user} does not exist",
+                    f"Subscription {named} of user {user_id} does not exist",
                 )
                 continue
             package = catalog.packages[found.package_id]
-            entitlement = package.feature(entry.feature)
+            entitlement = package.feature(feature_id)
             if entitlement is None:
                 problems.add(
                     (*path, "subscription"),
-                    f"Package {package.id} of subscription {found.id} does not hold {entry.feature}",
+                    f"Package {package.id} of subscription {found.id} does not hold {feature_id}",
                 )
                 continue
             subscription = found
         if at < subscription.started_at:
             problems.add((*path, "at"), f"Usage before subscription {subscription.id} started")
             continue
-        window = windows.get((subscription.id, entry.feature))
+        window = windows.get((subscription.id, feature_id))
         if window is None or not window.start <= at < window.end:
             window = periods.window_at(subscription.started_at, entitlement.reset_period, at)
-            windows[(subscription.id, entry.feature)] = window
-        if entry.period is not None and entry.period != window.index:
+            windows[(subscription.id, feature_id)] = window
+        if period is not None and period != window.index:
             problems.add(
                 (*path, "period"),
-                f"Period {entry.period} does not hold {at.isoformat()} (it is in period {window.index})",
+                f"Period {period} does not hold {at.isoformat()} (it is in period {window.index})",
             )
             continue
-        key = (entry.user, entry.feature, subscription.id, window.index)
+        key = (user_id, feature_id, subscription.id, window.index)
         try:
-            after = usage.apply(entry.action, entry.delta, counters.get(key, 0))
+            after = usage.apply(action, delta, counters.get(key, 0))
         except InvalidInput as exc:
             problems.add(path, exc.message)
             continue
         counters[key] = after
-        record = UsageRecord(
-            entry.user, entry.feature, subscription.id, window.index, entry.action, entry.delta, at
-        )
+        record = UsageRecord(user_id, feature_id, subscription.id, window.index, action, delta, at)
         plan.events.append(PlannedEvent(record, after))
     problems.raise_if_any()
     return plan

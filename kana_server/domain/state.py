@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from kana_server.domain.clock import ClockState, format_instant, offset_ms
 from kana_server.domain.model import (
@@ -39,9 +39,11 @@ class StoredSubscriptionState:
     status_changed_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
-    """One recorded usage event: who, what, where it counted (subscription and period), how, when."""
+class UsageRecord(NamedTuple):
+    """One recorded usage event: who, what, where it counted (subscription and period), how, when.
+
+    A named tuple, not a frozen dataclass: exports and imports make one per event, and a frozen
+    dataclass costs three times as much to make (D123)."""
 
     user_id: str
     feature_id: str

@@ -67,17 +67,17 @@ async def write_usage(
     total = len(events)
     for start in range(0, total, EVENT_BATCH):
         await store.insert_usage_events(
-            [
-                {
-                    "user_pk": users[r.user_id],
-                    "feature_pk": features[r.feature_id],
-                    "subscription_pk": subscriptions[r.subscription_id],
-                    "period_index": r.period_index,
-                    "action": r.action.value,
-                    "delta": r.delta,
-                    "used_after": e.used_after,
-                    "recorded_at": r.at,
-                }
+            [  # in EVENT_COLUMNS order
+                (
+                    users[r.user_id],
+                    features[r.feature_id],
+                    subscriptions[r.subscription_id],
+                    r.period_index,
+                    r.action.value,
+                    r.delta,
+                    e.used_after,
+                    r.at,
+                )
                 for e in events[start : start + EVENT_BATCH]
                 for r in (e.record,)
             ]

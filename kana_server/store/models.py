@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,49 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Naive UTC → aware."""
         return None if value is None else value.replace(tzinfo=UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, one function from the aware instant to SQLAlchemy's text for it (D123)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return sqlite_text
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """On SQLite, one function from SQLAlchemy's text to the aware instant (D123)."""
+        usual = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or usual is None:
+            return usual
+
+        def process(value: Any) -> datetime | None:
+            if type(value) is str:
+                return datetime.fromisoformat(value + "+00:00")
+            return usual(value)
+
+        return process
+
+
+SQLITE_FORMAT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+"""SQLAlchemy's text for a DATETIME on SQLite (`2026-01-02 03:04:05.123000`)."""
+
+
+def sqlite_text(value: datetime | None) -> str | None:
+    """An aware instant as SQLAlchemy's SQLite DATETIME stores it, in UTC (D123)."""
+    if value is None:
+        return None
+    zone = value.tzinfo
+    if zone is None:
+        raise ValueError("naive datetime given to a UTC column")
+    if zone is not UTC:
+        value = value.astimezone(UTC)
+    return SQLITE_FORMAT % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 def _json() -> Any:

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, String
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import NullType
 
 from kana_server.domain.errors import InvalidInput
 
@@ -59,6 +61,9 @@ class Prepared:
     bind_processors: tuple[Processor, ...]
     result_processors: tuple[Processor, ...]
     row: Callable[..., tuple[Any, ...]]
+    text_positions: tuple[int, ...]
+    """The parameters bound to text (D65 looks for U+0000 there: every other type binds a number, a
+    date or JSON, whose text escapes it)."""
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The driver's parameters, in order, converted as SQLAlchemy would."""
@@ -68,6 +73,37 @@ class Prepared:
             out.append(value if process is None or value is None else process(value))
         return tuple(out)
 
+    def refuse_nul(self, parameters: Sequence[Any]) -> None:
+        """D65 on the driver's parameters of one execution."""
+        for position in self.text_positions:
+            value = parameters[position]
+            if type(value) is str and "\x00" in value:
+                raise InvalidInput(NUL_MESSAGE)
+
+    def binder(
+        self, names: Sequence[str], fixed: Mapping[str, Any]
+    ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+        """A function from a row of values in `names`' order to the driver's parameters, converted as
+        SQLAlchemy would, with `fixed` giving the same value to the other parameters of every row (bulk
+        writes build tuples, not a dict per row)."""
+        columns = (*names, *fixed)
+        tail = tuple(fixed.values())
+        pick = itemgetter(*(columns.index(name) for name in self.names))
+        converted = [(i, p) for i, p in enumerate(self.bind_processors) if p is not None]
+
+        def bind(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            values = pick(row + tail)
+            if not converted:
+                return values  # type: ignore[no-any-return]
+            out = list(values)
+            for position, process in converted:
+                value = out[position]
+                if value is not None:
+                    out[position] = process(value)
+            return tuple(out)
+
+        return bind
+
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """The driver's rows as named tuples with SQLAlchemy's column conversions."""
         make = self.row
@@ -76,6 +112,11 @@ class Prepared:
             make(*(v if p is None else p(v) for v, p in zip(values, processors, strict=True)))
             for values in raw
         ]
+
+
+def _binds_text(type_: Any) -> bool:
+    """Whether a parameter of this type reaches the driver as text (a decorated type: its own type's)."""
+    return isinstance(getattr(type_, "impl_instance", type_), String | NullType)
 
 
 def prepare(statement: Any) -> Prepared:
@@ -90,7 +131,8 @@ def prepare(statement: Any) -> Prepared:
     ]
     result_processors = tuple(c.type.dialect_impl(SQLITE).result_processor(SQLITE, None) for c in columns)
     row = namedtuple("Row", keys or ["_"], rename=True)  # type: ignore[misc]
-    return Prepared(statement, compiled.string, names, bind_processors, result_processors, row)
+    text = tuple(i for i, name in enumerate(names) if _binds_text(binds[name].type))
+    return Prepared(statement, compiled.string, names, bind_processors, result_processors, row, text)
 
 
 class PreparedResult:

@@ -77,6 +77,20 @@ class Scoped:
         else:
             await self.conn.execute(prepared.statement, list(rows))
 
+    async def run_rows(
+        self, prepared: Prepared, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Run one of the bulk statements once per row given as a tuple in `names`' order; the
+        project's id fills its `project_id` (imports build a million of these: no dict per row)."""
+        fixed = {"project_id": self.project_id}
+        if isinstance(self.conn, InlineConnection):
+            bind = prepared.binder(names, fixed)
+            self.conn.run_bound(prepared, [bind(row) for row in rows])
+        else:
+            await self.conn.execute(
+                prepared.statement, [dict(zip(names, row, strict=True)) | fixed for row in rows]
+            )
+
     def upsert(self, target: Table) -> Any:
         """An INSERT that supports ON CONFLICT on this dialect."""
         return dialect_insert(self.dialect, target)

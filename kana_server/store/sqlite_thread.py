@@ -21,7 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from kana_server.store.prepared import Prepared, PreparedResult, refuse_nul
+from kana_server.store.prepared import Prepared, PreparedResult
 
 T = TypeVar("T")
 
@@ -50,14 +50,18 @@ class InlineConnection:
     def run(self, prepared: Prepared, values: Mapping[str, Any]) -> PreparedResult:
         """Run a prepared statement on the driver at once (D103)."""
         parameters = prepared.parameters(values)
-        refuse_nul(parameters)
+        prepared.refuse_nul(parameters)
         cursor = self.sync.connection.driver_connection.execute(prepared.sql, parameters)  # type: ignore[union-attr]
         return PreparedResult(prepared.rows(cursor.fetchall()))
 
     def run_many(self, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a prepared statement once per row, in one call to the driver (D103)."""
-        parameters = [prepared.parameters(row) for row in rows]
-        refuse_nul(parameters)
+        self.run_bound(prepared, [prepared.parameters(row) for row in rows])
+
+    def run_bound(self, prepared: Prepared, parameters: Sequence[tuple[Any, ...]]) -> None:
+        """Run a prepared statement once per tuple of driver parameters, in one call to the driver."""
+        for row in parameters:
+            prepared.refuse_nul(row)
         self.sync.connection.driver_connection.executemany(prepared.sql, parameters)  # type: ignore[union-attr]
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

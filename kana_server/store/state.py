@@ -24,6 +24,18 @@ from kana_server.store.scoped import (
     Scoped,
 )
 
+EVENT_COLUMNS = (
+    "user_pk",
+    "feature_pk",
+    "subscription_pk",
+    "period_index",
+    "action",
+    "delta",
+    "used_after",
+    "recorded_at",
+)
+"""The order of a usage event's values in `StateStore.insert_usage_events`."""
+
 
 @dataclass(frozen=True, slots=True)
 class SnapshotInfo:
@@ -156,11 +168,10 @@ class StateStore(Scoped):
                 .values(subscription_seq=highest)
             )
 
-    async def insert_usage_events(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Append a batch of usage events (keys: user_pk, feature_pk, subscription_pk, period_index,
-        action, delta, used_after, recorded_at) in one executemany."""
+    async def insert_usage_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Append a batch of usage events, each a tuple in `EVENT_COLUMNS` order, in one executemany."""
         if rows:
-            await self.run_many(statements.EVENT_INSERT, [{"project_id": self.project_id, **r} for r in rows])
+            await self.run_rows(statements.EVENT_INSERT, EVENT_COLUMNS, rows)
 
     async def insert_usage_counters(self, rows: Sequence[dict[str, Any]]) -> None:
         """Create the period counters of imported events (the project had no usage before)."""

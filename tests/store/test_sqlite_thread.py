@@ -22,6 +22,7 @@ from kana_server.store.prepared import NUL_MESSAGE, Prepared
 from kana_server.store.repository import ProjectStore, Repository
 from kana_server.store.scoped import run_prepared
 from kana_server.store.sqlite_thread import InlineConnection, SuspendedTransaction
+from kana_server.store.state import EVENT_COLUMNS
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -209,3 +210,14 @@ async def test_a_keys_project_is_remembered_until_anything_commits(
     assert reads == 1
     assert found is not None
     assert found.name == "Renamed"
+
+
+def test_bulk_rows_bind_as_a_dict_per_row_would() -> None:
+    prepared = statements.EVENT_INSERT
+    row = (1, 2, 3, 4, "ADD", -5, 6, NOW)
+    bind = prepared.binder(EVENT_COLUMNS, {"project_id": 9})
+    assert bind(row) == prepared.parameters(dict(zip(EVENT_COLUMNS, row, strict=True)) | {"project_id": 9})
+    assert [prepared.names[i] for i in prepared.text_positions] == ["action"]
+    with pytest.raises(InvalidInput, match=re.escape(NUL_MESSAGE)):
+        prepared.refuse_nul(bind((1, 2, 3, 4, "A\x00", 1, 1, NOW)))
+    prepared.refuse_nul(bind(row))  # no NUL: nothing raised
