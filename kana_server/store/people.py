@@ -30,16 +30,13 @@ class StoredSubscription:
 
 
 def _user(r: Row[Any]) -> StoredUser:
-    return StoredUser(
-        pk=r.pk,
-        user=User(
-            id=r.id,
-            billing_id=r.billing_id,
-            name=r.name,
-            email=r.email,
-            metadata=r.metadata,
-        ),
-    )
+    return stored_user(r.pk, r.id, r.billing_id, r.name, r.email, r.metadata)
+
+
+def stored_user(
+    pk: int, user_id: str, billing_id: str | None, name: str | None, email: str | None, metadata: JSONValue
+) -> StoredUser:
+    return StoredUser(pk, User(id=user_id, billing_id=billing_id, name=name, email=email, metadata=metadata))
 
 
 def subscriptions_query(project_id: int) -> Select[Any]:
@@ -93,31 +90,15 @@ class PeopleStore(Scoped):
         if not rows:
             return None
         first = rows[0]
-        user = StoredUser(
+        user = stored_user(
             first.user_pk,
-            User(
-                id=first.user_id,
-                billing_id=first.billing_id,
-                name=first.name,
-                email=first.email,
-                metadata=first.user_metadata,
-            ),
+            first.user_id,
+            first.user_billing_id,
+            first.user_name,
+            first.user_email,
+            first.user_metadata,
         )
-        held = [
-            StoredSubscription(
-                r.pk,
-                Subscription(
-                    id=r.id,
-                    user_id=first.user_id,
-                    package_id=r.package_id,
-                    status=SubscriptionStatus(r.status),
-                    started_at=r.started_at,
-                    metadata=r.metadata,
-                ),
-            )
-            for r in rows
-            if r.pk is not None
-        ]
+        held = [stored_subscription(r) for r in rows if r.pk is not None]
         return UserHoldings(user, held, first.catalog_version)
 
     async def list_users(self, user_id: str | None = None) -> list[User]:

@@ -88,13 +88,15 @@ class Prepared:
         writes build tuples, not a dict per row)."""
         columns = (*names, *fixed)
         tail = tuple(fixed.values())
-        pick = itemgetter(*(columns.index(name) for name in self.names))
+        positions = [columns.index(name) for name in self.names]
+        # itemgetter of several positions returns a tuple, of one position the bare value
+        pick = itemgetter(*positions) if len(positions) > 1 else lambda row: (row[positions[0]],)
         converted = [(i, p) for i, p in enumerate(self.bind_processors) if p is not None]
 
         def bind(row: tuple[Any, ...]) -> tuple[Any, ...]:
-            values = pick(row + tail)
+            values: tuple[Any, ...] = pick(row + tail)
             if not converted:
-                return values  # type: ignore[no-any-return]
+                return values
             out = list(values)
             for position, process in converted:
                 value = out[position]

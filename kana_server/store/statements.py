@@ -57,18 +57,12 @@ SUBSCRIPTIONS_OF_USER = prepare(
 USER_HOLDINGS = prepare(
     select(
         USERS.c.pk.label("user_pk"),
-        USERS.c.id.label("user_id"),
-        USERS.c.billing_id,
-        USERS.c.name,
-        USERS.c.email,
+        USERS.c.billing_id.label("user_billing_id"),
+        USERS.c.name.label("user_name"),
+        USERS.c.email.label("user_email"),
         USERS.c.metadata.label("user_metadata"),
         PROJECTS.c.catalog_version,
-        SUBSCRIPTIONS.c.pk,
-        SUBSCRIPTIONS.c.id,
-        SUBSCRIPTIONS.c.status,
-        SUBSCRIPTIONS.c.started_at,
-        SUBSCRIPTIONS.c.metadata,
-        PACKAGES.c.id.label("package_id"),
+        *SUBSCRIPTION_COLUMNS,
     )
     .select_from(
         USERS.join(PROJECTS, PROJECTS.c.id == USERS.c.project_id)

@@ -221,3 +221,10 @@ def test_bulk_rows_bind_as_a_dict_per_row_would() -> None:
     with pytest.raises(InvalidInput, match=re.escape(NUL_MESSAGE)):
         prepared.refuse_nul(bind((1, 2, 3, 4, "A\x00", 1, 1, NOW)))
     prepared.refuse_nul(bind(row))  # no NUL: nothing raised
+
+
+def test_a_one_parameter_statement_binds_a_one_element_tuple() -> None:
+    prepared = statements.CATALOG_VERSION
+    assert prepared.names == ("project_id",)
+    assert prepared.binder((), {"project_id": 7})(()) == (7,)
+    assert prepared.binder(("project_id",), {})((8,)) == (8,)
