@@ -34,6 +34,7 @@ from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.base import StrawberryOptional
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
@@ -230,6 +231,63 @@ class KanaSchema(strawberry.Schema):
         return ExecutionResult(data=result.data, errors=result.errors, extensions={})
 
 
+PLAIN_ARGUMENT_TYPES = (str, int, float, bool)
+"""Argument types whose value graphql-core hands over exactly as the resolver takes it."""
+
+
+def install_plain_resolvers(schema: strawberry.Schema) -> int:
+    """Plain resolvers (D124): a field with a resolver of its own, no extension, permission or
+    exception handler, and only arguments of a plain scalar type (or null) gets a resolver that calls
+    it directly: the same arguments by their Python names, the same `Info`. Strawberry's wrapper
+    converts each argument through its type machinery, chains the field extensions and adds a coroutine
+    around the resolver's own; for these fields all of that changes nothing. Returns how many fields."""
+    converter = schema.schema_converter
+    if getattr(converter, "_exception_handler_specs", None):
+        return 0
+    info_class = schema.config.info_class
+    from_argument = schema.config.name_converter.from_argument
+    installed = 0
+    for named in schema._schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field in named.fields.values():
+            definition = field.extensions.get("strawberry-definition")
+            resolver = getattr(definition, "base_resolver", None)
+            if (
+                resolver is None
+                or definition.extensions
+                or definition.permission_classes
+                or resolver.parent_parameter is not None
+                or resolver.root_parameter is not None
+                or not all(_plain_argument(a) for a in definition.arguments)
+            ):
+                continue
+            names = {from_argument(a): a.python_name for a in definition.arguments}
+            field.resolve = _plain_resolver(resolver, definition, names, info_class)
+            installed += 1
+    return installed
+
+
+def _plain_argument(argument: Any) -> bool:
+    kind = argument.type
+    if isinstance(kind, StrawberryOptional):
+        kind = kind.of_type
+    return kind in PLAIN_ARGUMENT_TYPES and not argument.directives
+
+
+def _plain_resolver(resolver: Any, definition: Any, names: dict[str, str], info_class: Any) -> Any:
+    wants_self = resolver.self_parameter is not None
+    info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
+
+    def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+        arguments = {names[name]: value for name, value in kwargs.items()}
+        if info_name is not None:
+            arguments[info_name] = info_class(_raw_info=info, _field=definition)
+        return resolver(source, **arguments) if wants_self else resolver(**arguments)
+
+    return resolve
+
+
 def authentication_refusal(context: Any, introspection: bool) -> GraphQLExecutionResult | None:
     """The result of an operation refused for want of a valid key: one `Unauthenticated...` error, no
     data (introspection alone needs no key)."""
@@ -272,7 +330,7 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension] | t
 
 def build_schema(query: type, mutation: type | None, settings: Settings, **kwargs: Any) -> KanaSchema:
     """A schema with Kana's DateTime format and our extensions."""
-    return KanaSchema(
+    schema = KanaSchema(
         query=query,
         mutation=mutation,
         known_operations=settings.graphql_cache_size,
@@ -281,6 +339,8 @@ def build_schema(query: type, mutation: type | None, settings: Settings, **kwarg
         config=StrawberryConfig(scalar_map={datetime: DateTime, JSON: JSONValue}),
         **kwargs,
     )
+    install_plain_resolvers(schema)
+    return schema
 
 
 def admin_schema(settings: Settings) -> KanaSchema:

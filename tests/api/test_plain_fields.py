@@ -1,7 +1,10 @@
-"""Plain leaves (D121): a scalar or enum field that Strawberry resolves by reading an attribute is
-completed without graphql-core's resolve info, resolver call and generic completion. The answer must be
-the one graphql-core's whole path gives: the same data and the same errors (message, path, location),
-for good values and for every kind of bad one."""
+"""Plain leaves (D121) and plain resolvers (D124).
+
+A scalar or enum field that Strawberry resolves by reading an attribute is completed without
+graphql-core's resolve info, resolver call and generic completion; a resolver whose arguments are all
+plain scalars is called without Strawberry's argument conversion and wrapper. The answers must be the
+ones Strawberry's and graphql-core's whole path gives: the same data and the same errors (message,
+path, location), for good values and for every kind of bad one."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from kana_server.api.schema import KanaExecutionContext, plain_leaf
+from kana_server.api.schema import KanaExecutionContext, install_plain_resolvers, plain_leaf
 
 
 @strawberry.enum
@@ -144,3 +147,93 @@ def test_only_attribute_leaves_are_plain() -> None:
     query = graphql_schema.query_type
     assert plain_leaf(query.fields["things"]) is None  # type: ignore[union-attr]
     assert plain_leaf(query.fields["one"]) is None  # type: ignore[union-attr]
+
+
+class Denied(strawberry.BasePermission):
+    message = "no"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Resolvers:
+    @strawberry.field
+    def hello(self, name: str, times: int | None = 2, loud: bool = False, ratio: float = 0.5) -> str:
+        text = f"{name}x{times}r{ratio}"
+        return text.upper() if loud else text
+
+    @strawberry.field
+    async def greet(self, info: strawberry.Info, user_id: str) -> str:
+        return f"{info.context['greeting']} {user_id} at {info.path.key}"
+
+    @strawberry.field
+    def fails(self, n: int) -> int:
+        raise ValueError(f"bad {n}")
+
+    @strawberry.field
+    def paint(self, color: Color) -> str:
+        return color.value
+
+    @strawberry.field
+    def total(self, numbers: list[int]) -> int:
+        return sum(numbers)
+
+    @strawberry.field(permission_classes=[Denied])
+    def secret(self) -> str:
+        return "s"
+
+    @strawberry.field
+    def thing(self) -> Thing:
+        return THINGS[0]  # type: ignore[return-value]
+
+
+RESOLVER_QUERIES = [
+    '{ hello(name: "a") }',
+    '{ hello(name: "a", times: null, loud: true, ratio: 2) }',
+    "query Q($n: String!, $t: Int) { hello(name: $n, times: $t) }",
+    'query Q($u: String!) { one: greet(userId: $u) two: greet(userId: "x") }',
+    "{ fails(n: 3) }",
+    "{ paint(color: BLUE) }",
+    "{ total(numbers: [1, 2, 3]) }",
+    "{ secret }",
+    "{ thing { name shout } }",
+    '{ hello(name: "a") fails(n: 1) secret }',
+]
+
+
+async def resolver_answer(plain: bool, query: str) -> dict[str, Any]:
+    schema = strawberry.Schema(query=Resolvers, execution_context_class=KanaExecutionContext)
+    if plain:
+        install_plain_resolvers(schema)
+    result = await schema.execute(
+        query, variable_values={"n": "b", "t": 5, "u": "ann"}, context_value={"greeting": "hi"}
+    )
+    return {
+        "data": result.data,
+        "errors": [(e.message, e.path) for e in result.errors or []],
+    }
+
+
+@pytest.mark.parametrize("query", RESOLVER_QUERIES)
+async def test_plain_resolvers_answer_as_strawberry_does(query: str) -> None:
+    assert await resolver_answer(True, query) == await resolver_answer(False, query)
+
+
+async def test_plain_resolvers_really_answer() -> None:
+    """The comparison above is not vacuous."""
+    answer = await resolver_answer(True, RESOLVER_QUERIES[-1])
+    assert answer["data"] is None or answer["data"].get("hello") == "ax2r0.5"
+    assert ("bad 1", ["fails"]) in answer["errors"]
+    assert (await resolver_answer(True, "{ secret }"))["errors"] == [("no", ["secret"])]
+    greet = await resolver_answer(True, RESOLVER_QUERIES[3])
+    assert greet["data"] == {"one": "hi ann at one", "two": "hi x at two"}
+
+
+def test_only_resolvers_with_plain_arguments_are_replaced() -> None:
+    schema = strawberry.Schema(query=Resolvers)
+    installed = install_plain_resolvers(schema)
+    fields = schema._schema.query_type.fields  # type: ignore[union-attr]
+    plain = {name for name, field in fields.items() if "_plain_resolver" in field.resolve.__qualname__}
+    assert plain == {"hello", "greet", "fails", "thing", "shout"} - {"shout"}
+    assert installed == len(plain) + 1, "Thing.shout (no argument) is plain too"
