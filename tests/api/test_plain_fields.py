@@ -179,7 +179,7 @@ class Resolvers:
     def total(self, numbers: list[int]) -> int:
         return sum(numbers)
 
-    @strawberry.field(permission_classes=[Denied])
+    @strawberry.field(permission_classes=[Denied])  # type: ignore[untyped-decorator]
     def secret(self) -> str:
         return "s"
 
