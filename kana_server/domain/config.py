@@ -170,6 +170,11 @@ class SubscriptionConfig(_Model):
     metadata: JSONValue = None
 
 
+USAGE_DEFAULT_DELTA = 1
+USAGE_DEFAULT_ACTION = UsageAction.ADD
+"""What a usage entry that omits `delta` or `action` records (as recordUsage does)."""
+
+
 @with_config(ConfigDict(extra="forbid"))
 class UsageConfig(TypedDict):
     """A usage event to record ([X] seed extension); `at` defaults to now, `delta` to 1, `action` to ADD.

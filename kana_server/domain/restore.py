@@ -16,6 +16,8 @@ from typing import NamedTuple
 from kana_server.domain import entitlements, periods, usage
 from kana_server.domain.config import (
     INT_MAX,
+    USAGE_DEFAULT_ACTION,
+    USAGE_DEFAULT_DELTA,
     ConfigError,
     ConfigPath,
     ConfigProblem,
@@ -30,7 +32,6 @@ from kana_server.domain.model import (
     FeatureType,
     PackageFeature,
     Subscription,
-    UsageAction,
     User,
     Window,
 )
@@ -213,7 +214,8 @@ def plan_usage(
     for index, entry in enumerate(entries):
         path: ConfigPath = ("usage", index)
         user_id, feature_id = entry["user"], entry["feature"]
-        action, delta = entry.get("action", UsageAction.ADD), entry.get("delta", 1)
+        action = entry.get("action", USAGE_DEFAULT_ACTION)
+        delta = entry.get("delta", USAGE_DEFAULT_DELTA)
         named, period = entry.get("subscription"), entry.get("period")
         feature = catalog.features.get(feature_id)
         if user_id not in subscriptions:

@@ -36,6 +36,7 @@ def _user(r: Row[Any]) -> StoredUser:
 def stored_user(
     pk: int, user_id: str, billing_id: str | None, name: str | None, email: str | None, metadata: JSONValue
 ) -> StoredUser:
+    """A user with its key, from its columns (its own row, or a joined row with other labels)."""
     return StoredUser(pk, User(id=user_id, billing_id=billing_id, name=name, email=email, metadata=metadata))
 
 
